@@ -1,0 +1,108 @@
+"""The one settings class of cobuild, read from the environment (prefix ``COBUILD_``).
+
+The Neo4j connection also answers to the conventional ``NEO4J_URI``, ``NEO4J_USER`` (or
+``NEO4J_USERNAME``), ``NEO4J_PASSWORD`` and ``NEO4J_DATABASE``. With no URI set, cobuild runs
+its own local Neo4j (``graph.runtime``) and keeps its store and password under ``data_dir``.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    DEMO = "demo"
+    PRODUCTION = "production"
+
+
+class LogFormat(enum.StrEnum):
+    AUTO = "auto"  # console on a terminal, JSON lines otherwise
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """Configuration of every cobuild process: CLI, ingest, API."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COBUILD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+
+    # --- Neo4j -------------------------------------------------------------------------
+    neo4j_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("COBUILD_NEO4J_URI", "NEO4J_URI"),
+        description="bolt://, neo4j:// (routing) or +s variants; unset = run the local Neo4j",
+    )
+    neo4j_user: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("COBUILD_NEO4J_USER", "NEO4J_USER", "NEO4J_USERNAME"),
+    )
+    neo4j_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("COBUILD_NEO4J_PASSWORD", "NEO4J_PASSWORD"),
+    )
+    neo4j_database: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("COBUILD_NEO4J_DATABASE", "NEO4J_DATABASE"),
+    )
+    neo4j_max_connection_pool_size: int = 50
+    neo4j_transaction_timeout_s: float = 30.0
+
+    # --- the local Neo4j (used only when neo4j_uri is unset) -----------------------------
+    data_dir: Path = PROJECT_ROOT / "var"
+    local_bolt_host: str = "127.0.0.1"
+    local_bolt_port: int = 7687
+    local_heap: str = "1g"
+    local_pagecache: str = "512m"
+    local_start_timeout_s: float = 90.0
+    launcher_jar: Path = PROJECT_ROOT / "launcher" / "target" / "cobuild-neo4j.jar"
+    java: str = "java"
+
+    # --- API ---------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # --- logs --------------------------------------------------------------------------
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.AUTO
+
+    @model_validator(mode="after")
+    def _external_neo4j_needs_password(self) -> Self:
+        if (
+            self.neo4j_uri
+            and self.neo4j_password is None
+            and self.environment is Environment.PRODUCTION
+        ):
+            raise ValueError("NEO4J_PASSWORD must be set when NEO4J_URI is set in production")
+        return self
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        """True when cobuild runs its own Neo4j process instead of connecting to a server."""
+        return not self.neo4j_uri
+
+    @property
+    def local_neo4j_home(self) -> Path:
+        return self.data_dir / "neo4j"
+
+    @property
+    def local_bolt_uri(self) -> str:
+        return f"bolt://{self.local_bolt_host}:{self.local_bolt_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built once; tests build their own ``Settings`` instead."""
+    return Settings()

@@ -1,0 +1,63 @@
+"""Schema DDL: uniqueness constraints, lookup indexes and the Chinese full-text index.
+
+Each statement is idempotent (``IF NOT EXISTS``) and is applied through the versioned
+migrations of ``graph.migrations``. The full-text index uses Lucene's ``cjk`` analyzer,
+which indexes overlapping character bigrams, so ``八大关`` finds ``八大关街道党工委``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+FULLTEXT_INDEX: Final = "entity_names"
+
+# --- uniqueness: every contract id, per label; Unit spans Organization and PartyOrg ----------
+CONSTRAINTS: Final[tuple[str, ...]] = (
+    "CREATE CONSTRAINT region_id IF NOT EXISTS FOR (n:Region) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT organization_id IF NOT EXISTS FOR (n:Organization) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT party_org_id IF NOT EXISTS FOR (n:PartyOrg) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT unit_id IF NOT EXISTS FOR (n:Unit) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT person_id IF NOT EXISTS FOR (n:Person) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT skill_id IF NOT EXISTS FOR (n:Skill) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT resource_id IF NOT EXISTS FOR (n:Resource) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT agreement_id IF NOT EXISTS FOR (n:Agreement) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT demand_id IF NOT EXISTS FOR (n:Demand) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT ingest_run_id IF NOT EXISTS FOR (n:IngestRun) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT schema_migration_version IF NOT EXISTS "
+    "FOR (n:SchemaMigration) REQUIRE n.version IS UNIQUE",
+    # A usage has no id in the contract; ingest derives one from (resource, user, date).
+    "CREATE CONSTRAINT used_id IF NOT EXISTS FOR ()-[r:USED]-() REQUIRE r.id IS UNIQUE",
+)
+
+# --- lookup indexes for the filters the questions use ----------------------------------------
+INDEXES: Final[tuple[str, ...]] = (
+    "CREATE INDEX region_level IF NOT EXISTS FOR (n:Region) ON (n.level)",
+    "CREATE INDEX organization_sector_kind IF NOT EXISTS "
+    "FOR (n:Organization) ON (n.sector, n.kind)",
+    "CREATE INDEX party_org_type IF NOT EXISTS FOR (n:PartyOrg) ON (n.type)",
+    "CREATE INDEX person_is_party_member IF NOT EXISTS FOR (n:Person) ON (n.is_party_member)",
+    "CREATE INDEX resource_kind IF NOT EXISTS FOR (n:Resource) ON (n.kind)",
+    "CREATE INDEX resource_status IF NOT EXISTS FOR (n:Resource) ON (n.status)",
+    "CREATE INDEX agreement_kind IF NOT EXISTS FOR (n:Agreement) ON (n.kind)",
+    "CREATE INDEX demand_status IF NOT EXISTS FOR (n:Demand) ON (n.status)",
+    "CREATE INDEX skill_name IF NOT EXISTS FOR (n:Skill) ON (n.name)",
+    "CREATE INDEX ingest_run_started IF NOT EXISTS FOR (n:IngestRun) ON (n.started_at)",
+    "CREATE POINT INDEX organization_location IF NOT EXISTS FOR (n:Organization) ON (n.location)",
+    "CREATE POINT INDEX party_org_location IF NOT EXISTS FOR (n:PartyOrg) ON (n.location)",
+    "CREATE POINT INDEX resource_location IF NOT EXISTS FOR (n:Resource) ON (n.location)",
+)
+
+# --- Chinese full-text search over names (and skill aliases) ---------------------------------
+FULLTEXT: Final[tuple[str, ...]] = (
+    "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS "
+    "FOR (n:Organization|PartyOrg|Person|Resource|Skill|Region) ON EACH [n.name, n.aliases_text] "
+    "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk', `fulltext.eventually_consistent`: false}}",
+)
+
+# Lists what exists, for status output and tests.
+SHOW_CONSTRAINTS: Final = "SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names"
+SHOW_INDEXES: Final = (
+    "SHOW INDEXES YIELD name, type, state, options "
+    "RETURN name, type, state, options.indexConfig['fulltext.analyzer'] AS analyzer"
+)
+AWAIT_INDEXES: Final = "CALL db.awaitIndexes($timeout_s)"

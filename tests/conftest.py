@@ -1,0 +1,86 @@
+"""One real Neo4j per test run, shared by every test that touches data.
+
+- ``NEO4J_URI`` set: that server (it must be disposable: tests clear it).
+- ``COBUILD_TEST_DOCKER=1`` and a Docker engine: pytest-docker brings up the ``neo4j``
+  service of ``docker-compose.yml``.
+- otherwise: the local Neo4j of ``graph.runtime``, on a free port with a fresh store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from cobuild.settings import Settings
+from graph import runtime
+from graph.connection import create_driver, wait_until_ready
+from graph.migrations import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT.parent / "shared" / "sample"
+
+# Everything ingest writes; schema bookkeeping (:SchemaMigration) survives a clear.
+CLEAR_DATA = "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DETACH DELETE n } IN TRANSACTIONS"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        yield Settings()
+        return
+    if os.environ.get("COBUILD_TEST_DOCKER") == "1":
+        request.getfixturevalue("docker_services")
+        ip = request.getfixturevalue("docker_ip")
+        yield Settings(
+            neo4j_uri=f"bolt://{ip}:7687",
+            neo4j_password=os.environ.get("COBUILD_NEO4J_PASSWORD", "cobuild-dev-password"),
+        )
+        return
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("cobuild-data"),
+        local_bolt_port=_free_port(),
+        local_heap="768m",
+        local_pagecache="256m",
+    )
+    runtime.start(settings)
+    try:
+        yield settings
+    finally:
+        runtime.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> Path:
+    return ROOT / "docker-compose.yml"
+
+
+@pytest.fixture(scope="session")
+def driver(neo4j_settings: Settings) -> Iterator[Driver]:
+    drv = create_driver(neo4j_settings)
+    wait_until_ready(drv)
+    migrate(drv, neo4j_settings.neo4j_database)
+    try:
+        yield drv
+    finally:
+        drv.close()
+
+
+@pytest.fixture
+def empty_graph(driver: Driver, neo4j_settings: Settings) -> Driver:
+    """The shared database with every data node removed (schema kept)."""
+    with driver.session(database=neo4j_settings.neo4j_database) as session:
+        session.run(CLEAR_DATA).consume()
+    return driver
