@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     launcher_jar: Path = PROJECT_ROOT / "launcher" / "target" / "cobuild-neo4j.jar"
     java: str = "java"
 
+    # --- ingest --------------------------------------------------------------------------
+    phone_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64, 32 bytes) that encrypts phone numbers at rest; "
+        "without it only a masked form and a salted hash are stored",
+    )
+    ingest_batch_size: int = Field(default=2000, ge=1, le=50_000)
+
     # --- API ---------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000

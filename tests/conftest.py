@@ -68,6 +68,12 @@ def docker_compose_file() -> Path:
 
 
 @pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    # Only the database: the API under test runs in-process.
+    return ["up -d neo4j"]
+
+
+@pytest.fixture(scope="session")
 def driver(neo4j_settings: Settings) -> Iterator[Driver]:
     drv = create_driver(neo4j_settings)
     wait_until_ready(drv)

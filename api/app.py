@@ -1,0 +1,39 @@
+"""The FastAPI application: GraphQL at /graphql, health probes, one driver per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from strawberry.fastapi import GraphQLRouter
+
+from api.context import Context
+from api.routes import health
+from api.schema import schema
+from cobuild.settings import Settings
+from graph.connection import create_async_driver
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for ``settings``; the driver opens at start-up and closes at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.driver = create_async_driver(settings)
+        try:
+            yield
+        finally:
+            await app.state.driver.close()
+
+    async def context_getter(request: Request) -> Context:
+        return Context(driver=request.app.state.driver, settings=settings)
+
+    app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(
+        GraphQLRouter(schema, context_getter=context_getter, graphql_ide="graphiql"),
+        prefix="/graphql",
+    )
+    return app

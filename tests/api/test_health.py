@@ -1,0 +1,35 @@
+"""The API's probes and a first GraphQL query against the real Neo4j."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from neo4j import Driver
+
+from api.app import create_app
+from cobuild.settings import Settings
+
+
+def test_health_ready_and_graphql(empty_graph: Driver, neo4j_settings: Settings) -> None:
+    empty_graph.execute_query(
+        "CREATE (:Region {id: 'R1', name: '市南区'})"
+        "-[:PART_OF]->(:Region {id: 'R0', name: '青岛市'})",
+        database_=neo4j_settings.neo4j_database,
+    )
+    with TestClient(create_app(neo4j_settings)) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json() == {"status": "ready"}
+        response = client.post(
+            "/graphql",
+            json={"query": "{ graphStats { nodes { name count } relationships { name count } } }"},
+        )
+        data = response.json()["data"]["graphStats"]
+        assert {"name": "Region", "count": 2} in data["nodes"]
+        assert {"name": "PART_OF", "count": 1} in data["relationships"]
+
+
+def test_readyz_is_503_when_neo4j_is_unreachable() -> None:
+    settings = Settings(neo4j_uri="bolt://127.0.0.1:1", neo4j_password="x")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
