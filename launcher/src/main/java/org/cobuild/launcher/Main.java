@@ -13,6 +13,7 @@ import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.QueryExecutionException;
 
 /**
  * Runs a Neo4j 5.26 Community DBMS as a plain local process with the Bolt connector open.
@@ -34,6 +35,10 @@ public final class Main {
         Path home = Path.of("neo4j-data");
         String bolt = "127.0.0.1:7687";
         Map<String, String> raw = new HashMap<>();
+        // Netty's graceful Bolt shutdown idles 5 s by default (up to 15 s); a local process
+        // with no clients left has nothing to wait for.
+        raw.put("internal.dbms.bolt.netty_server_shutdown_quiet_period", "0");
+        raw.put("internal.dbms.bolt.netty_server_shutdown_timeout", "3");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--home" -> home = Path.of(args[++i]);
@@ -80,9 +85,17 @@ public final class Main {
         if (auth) {
             // Embedded transactions run with full rights, so the password is (re)set here
             // instead of through neo4j-admin, which this process does not ship.
-            dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
-                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                    Map.of("password", password));
+            try {
+                dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                        "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                        Map.of("password", password));
+            } catch (QueryExecutionException e) {
+                // Neo4j refuses to "change" a password to itself: the store already agrees.
+                if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                    dbms.shutdown();
+                    throw e;
+                }
+            }
         }
         // The default database is ready once a transaction runs on it.
         dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).executeTransactionally("RETURN 1");
