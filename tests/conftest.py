@@ -90,3 +90,30 @@ def empty_graph(driver: Driver, neo4j_settings: Settings) -> Driver:
     with driver.session(database=neo4j_settings.neo4j_database) as session:
         session.run(CLEAR_DATA).consume()
     return driver
+
+
+# Whether the shared database holds exactly the sample, as loaded by ``sample_graph``.
+SAMPLE_LOADED = """
+MATCH (r:IngestRun {source: $source, status: 'completed'})
+WITH count(r) AS runs
+MATCH (n) WHERE NOT (n:IngestRun OR n:SchemaMigration OR n:IngestConfig)
+RETURN runs, count(n) AS nodes
+"""
+SAMPLE_NODES = 159 + 50 + 31 + 201 + 48 + 48 + 15 + 27
+
+
+@pytest.fixture
+def sample_graph(driver: Driver, neo4j_settings: Settings) -> Driver:
+    """The shared database holding the sample dataset (loaded once, reloaded if cleared)."""
+    from ingest.pipeline import run_ingest
+
+    source = str(SAMPLE / "csv")
+    db = neo4j_settings.neo4j_database
+    records, _, _ = driver.execute_query(SAMPLE_LOADED, source=source, database_=db)
+    if records[0]["runs"] and records[0]["nodes"] == SAMPLE_NODES:
+        return driver
+    with driver.session(database=db) as session:
+        session.run(CLEAR_DATA).consume()
+    result = run_ingest(neo4j_settings, SAMPLE / "csv", driver=driver)
+    assert result.valid, result.report.issues[:5]
+    return driver

@@ -1,0 +1,255 @@
+"""Ingest end to end: parse → validate → write, with a recorded run.
+
+``run_ingest`` is what the CLI and the upload endpoint call. Nothing is written for
+``dry_run``, nor for ``strict`` when any row is bad; otherwise the valid rows load and the bad
+ones are listed in the report (the CLI exits non-zero when rows were rejected).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from cobuild.logs import get_logger
+from cobuild.settings import Settings
+from graph.connection import create_driver
+from ingest import runs
+from ingest.known import Neo4jKnownGraph
+from ingest.phones import PhoneVault
+from ingest.validate import Report, ValidatedDataset, validate_dataset
+from ingest.write import TABLES, TableOutcome, batches, prepare, write_batch
+
+log = get_logger(__name__)
+
+
+@dataclass
+class IngestResult:
+    """What a run did: the validation report plus what was written."""
+
+    report: Report
+    run_id: str | None = None
+    written: bool = False
+    tables: dict[str, TableOutcome] = field(default_factory=dict)
+    retired: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid
+
+    @property
+    def elements_written(self) -> int:
+        return sum(t.elements for t in self.tables.values())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "written": self.written,
+            "valid": self.valid,
+            "seconds": round(self.seconds, 3),
+            "elements_written": self.elements_written,
+            "tables": {
+                name: {
+                    "rows": t.rows,
+                    "written": t.written,
+                    "skipped": t.skipped,
+                    "elements": t.elements,
+                }
+                for name, t in self.tables.items()
+            },
+            "retired": self.retired,
+        }
+
+
+def run_ingest(
+    settings: Settings,
+    source: Path,
+    *,
+    strict: bool = False,
+    dry_run: bool = False,
+    sync: bool = False,
+    keep_extra: bool = False,
+    driver: Driver | None = None,
+    user: str | None = None,
+) -> IngestResult:
+    """Validate the dataset at ``source`` and write its valid rows to Neo4j.
+
+    Returns the result with the validation report. Raises ``graph.errors.GraphError``
+    subclasses (and the driver's errors) only for database failures, never for bad rows.
+    """
+    own_driver = driver is None
+    drv = driver or create_driver(settings)
+    try:
+        return _run(settings, drv, source, strict, dry_run, sync, keep_extra, user)
+    finally:
+        if own_driver:
+            drv.close()
+
+
+def _run(
+    settings: Settings,
+    driver: Driver,
+    source: Path,
+    strict: bool,
+    dry_run: bool,
+    sync: bool,
+    keep_extra: bool,
+    user: str | None,
+) -> IngestResult:
+    database = settings.neo4j_database
+    started = time.perf_counter()
+    dataset = validate_dataset(
+        source, keep_extra=keep_extra, known=Neo4jKnownGraph(driver, database)
+    )
+    result = IngestResult(report=dataset.report)
+    log.info(
+        "ingest.validated",
+        source=str(source),
+        valid=dataset.report.valid,
+        issues=len(dataset.report.issues),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    if dry_run or (strict and not dataset.report.valid):
+        result.seconds = time.perf_counter() - started
+        return result
+
+    run_id = f"run-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    result.run_id = run_id
+    driver.execute_query(
+        runs.START_RUN,
+        id=run_id,
+        source=str(source),
+        checksum=dataset.report.checksum,
+        user=user or getpass.getuser(),
+        strict=strict,
+        sync=sync,
+        database_=database,
+    )
+    driver.execute_query(runs.ABANDON_RUNS, id=run_id, database_=database)
+    key = settings.phone_key.get_secret_value() if settings.phone_key else None
+    if key is None and dataset.tables.get("people"):
+        log.warning(
+            "ingest.phones_unencrypted",
+            reason="COBUILD_PHONE_KEY is not set: phone numbers are stored masked and hashed "
+            "only, and can never be revealed",
+        )
+    vault = PhoneVault(key, runs.phone_salt(driver, database))
+    status = "failed"
+    try:
+        _write_tables(settings, driver, dataset, run_id, vault, result)
+        if sync:
+            for spec in TABLES:
+                if _present(dataset, spec.table):
+                    keys = [p.key for p in prepare(spec, dataset.tables[spec.table], None)]
+                    result.retired[spec.table] = runs.retire_absent(
+                        driver, database, spec.table, keys, run_id
+                    )
+        runs.derive(driver, database)
+        result.written = True
+        status = "completed"
+    finally:
+        result.seconds = time.perf_counter() - started
+        driver.execute_query(
+            runs.FINISH_RUN,
+            id=run_id,
+            status=status,
+            duration_s=result.seconds,
+            rows_read=sum(s.rows_read for s in dataset.report.stats.values()),
+            rows_rejected=sum(s.rows_rejected for s in dataset.report.stats.values()),
+            rows_written=sum(t.written for t in result.tables.values()),
+            rows_skipped=sum(t.skipped for t in result.tables.values()),
+            elements_written=result.elements_written,
+            rows_retired=sum(result.retired.values()),
+            tables_json=json.dumps(result.summary()["tables"], ensure_ascii=False),
+            database_=database,
+        )
+    log.info("ingest.finished", **result.summary())
+    return result
+
+
+def _write_tables(
+    settings: Settings,
+    driver: Driver,
+    dataset: ValidatedDataset,
+    run_id: str,
+    vault: PhoneVault,
+    result: IngestResult,
+) -> None:
+    with _progress() as progress:
+        for spec in TABLES:
+            rows = dataset.tables.get(spec.table)
+            if not _present(dataset, spec.table) or rows is None:
+                continue
+            outcome = TableOutcome(spec.table, rows=len(rows))
+            result.tables[spec.table] = outcome
+            task = progress.add_task(spec.table, total=len(rows)) if progress else None
+            table_started = time.perf_counter()
+            for batch in batches(prepare(spec, rows, vault), settings.ingest_batch_size):
+                written, skipped, elements = write_batch(
+                    driver, settings.neo4j_database, spec, batch, run_id
+                )
+                outcome.written += written
+                outcome.skipped += skipped
+                outcome.elements += elements
+                if progress is not None and task is not None:
+                    progress.advance(task, len(batch))
+            seconds = time.perf_counter() - table_started
+            log.info(
+                "ingest.table",
+                table=spec.table,
+                rows=outcome.rows,
+                written=outcome.written,
+                skipped=outcome.skipped,
+                rows_per_s=round(outcome.rows / seconds) if seconds > 0 else None,
+            )
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:>9,.0f} rows/s")
+
+
+def _present(dataset: ValidatedDataset, table: str) -> bool:
+    """Whether the dataset brought ``table`` at all (a --sync snapshot covers only those)."""
+    stats = dataset.report.stats.get(table)
+    return stats is not None and stats.rows_read > 0
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A progress bar per table on a terminal; nothing (log lines only) otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    progress = Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    )
+    with progress:
+        yield progress

@@ -1,0 +1,164 @@
+"""Ingest runs as the graph records them: provenance, snapshots (--sync), derived values.
+
+Cypher that is about a run rather than a table lives here: the ``(:IngestRun)`` record,
+retiring what a ``--sync`` load found absent, and the values derived after every load.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Final, LiteralString
+
+from neo4j import Driver
+
+# Opens a run's record before anything is written.
+START_RUN: Final = """
+CREATE (r:IngestRun {id: $id})
+SET r.started_at = datetime(), r.status = 'running', r.source = $source,
+    r.dataset_checksum = $checksum, r.user = $user, r.strict = $strict, r.sync = $sync
+"""
+# Closes a run's record with what it did.
+FINISH_RUN: Final = """
+MATCH (r:IngestRun {id: $id})
+SET r.finished_at = datetime(), r.status = $status, r.duration_s = $duration_s,
+    r.rows_read = $rows_read, r.rows_rejected = $rows_rejected,
+    r.rows_written = $rows_written, r.rows_skipped = $rows_skipped,
+    r.elements_written = $elements_written, r.rows_retired = $rows_retired,
+    r.tables_json = $tables_json
+"""
+# Runs that never finished (killed): marked so when a later run starts.
+ABANDON_RUNS: Final = """
+MATCH (r:IngestRun {status: 'running'}) WHERE r.id <> $id
+SET r.status = 'abandoned'
+"""
+# The salt of phone hashes: one per database, created once, so hashes stay stable.
+PHONE_SALT: Final = """
+MERGE (c:IngestConfig {id: 'phones'})
+ON CREATE SET c.salt = $salt
+RETURN c.salt AS salt
+"""
+
+# --- --sync: retire (never delete) what the snapshot no longer contains ---------------------
+RETIRE_REGIONS: Final = """
+MATCH (n:Region) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_ORGANIZATIONS: Final = """
+MATCH (n:Organization) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_PARTY_ORGS: Final = """
+MATCH (n:PartyOrg) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_PEOPLE: Final = """
+MATCH (n:Person) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_SKILLS: Final = """
+MATCH (n:Skill) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_RESOURCES: Final = """
+MATCH (n:Resource) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_AGREEMENTS: Final = """
+MATCH (n:Agreement) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_DEMANDS: Final = """
+MATCH (n:Demand) WHERE NOT n:Retired AND NOT n.id IN $keys
+SET n:Retired, n.retired_run = $run_id, n.retired_on = date()
+RETURN count(n) AS retired
+"""
+RETIRE_PERSON_SKILLS: Final = """
+MATCH (p:Person)-[r:HAS_SKILL]->(s:Skill)
+WHERE r.retired_run IS NULL AND NOT (p.id + '|' + s.id) IN $keys
+SET r.retired_run = $run_id, r.retired_on = date()
+RETURN count(r) AS retired
+"""
+RETIRE_RESOURCE_USAGES: Final = """
+MATCH ()-[r:USED]->() WHERE r.retired_run IS NULL AND NOT r.id IN $keys
+SET r.retired_run = $run_id, r.retired_on = date()
+RETURN count(r) AS retired
+"""
+RETIRE: Final[dict[str, LiteralString]] = {
+    "regions": RETIRE_REGIONS,
+    "organizations": RETIRE_ORGANIZATIONS,
+    "party_orgs": RETIRE_PARTY_ORGS,
+    "people": RETIRE_PEOPLE,
+    "skills": RETIRE_SKILLS,
+    "resources": RETIRE_RESOURCES,
+    "agreements": RETIRE_AGREEMENTS,
+    "demands": RETIRE_DEMANDS,
+    "person_skills": RETIRE_PERSON_SKILLS,
+    "resource_usages": RETIRE_RESOURCE_USAGES,
+}
+
+# Lists what --sync loads retired, newest first.
+LIST_RETIRED: Final = """
+MATCH (n:Retired)
+RETURN [l IN labels(n) WHERE l <> 'Retired' AND l <> 'Unit'][0] AS label, n.id AS id,
+       n.name AS name, n.retired_run AS run, n.retired_on AS retired_on
+ORDER BY n.retired_on DESC, label, id
+LIMIT $limit
+"""
+
+# --- derived after every load: coordinates inherited from the region (walking up) ----------
+# A region without coordinates takes its nearest ancestor's.
+INHERIT_REGION_LOCATIONS: Final = """
+MATCH (r:Region) WHERE r.lat IS NULL
+OPTIONAL MATCH path = (r)-[:PART_OF*1..8]->(a:Region) WHERE a.lat IS NOT NULL
+WITH r, a ORDER BY length(path)
+WITH r, head(collect(a.location)) AS inherited
+WHERE NOT coalesce(r.location = inherited, false)
+SET r.location = inherited, r.location_inherited = true
+"""
+# A unit, resource or demand without coordinates takes its region's.
+INHERIT_PLACED_LOCATIONS: Final = """
+MATCH (n)-[:IN_REGION]->(r:Region)
+WHERE (n:Organization OR n:PartyOrg OR n:Resource OR n:Demand) AND n.lat IS NULL
+  AND NOT coalesce(n.location = r.location, false)
+CALL (n, r) {
+  SET n.location = r.location, n.location_inherited = true
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+# A person is placed where they reside.
+INHERIT_PEOPLE_LOCATIONS: Final = """
+MATCH (n:Person)-[:RESIDES_IN]->(r:Region)
+WHERE NOT coalesce(n.location = r.location, false)
+CALL (n, r) {
+  SET n.location = r.location, n.location_inherited = true
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+
+def phone_salt(driver: Driver, database: str) -> bytes:
+    """The database's phone-hash salt, created on first use."""
+    records, _, _ = driver.execute_query(PHONE_SALT, salt=secrets.token_hex(16), database_=database)
+    return bytes.fromhex(records[0]["salt"])
+
+
+def derive(driver: Driver, database: str) -> None:
+    """Recompute the derived values (inherited coordinates) after a load."""
+    driver.execute_query(INHERIT_REGION_LOCATIONS, database_=database)
+    # CALL … IN TRANSACTIONS needs an implicit (auto-commit) transaction.
+    with driver.session(database=database) as session:
+        session.run(INHERIT_PLACED_LOCATIONS).consume()
+        session.run(INHERIT_PEOPLE_LOCATIONS).consume()
+
+
+def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:
+    """Mark the ``table`` entities not in ``keys`` as retired by ``run_id``; return how many."""
+    records, _, _ = driver.execute_query(
+        RETIRE[table], keys=keys, run_id=run_id, database_=database
+    )
+    return int(records[0]["retired"])

@@ -1,0 +1,508 @@
+"""The write stage of ingest: validated rows → Neo4j, in batched, idempotent transactions.
+
+Each table is written in dependency order. Each batch is one transaction that writes the
+rows' nodes, replaces the relationships those rows declare, and stores each row's content
+hash, all together: a load killed at any point leaves whole batches, and running it again
+skips exactly the rows whose stored hash matches (so an unchanged re-load writes nothing and
+a crashed load resumes where it stopped). Every node and relationship written records the
+run in ``run_id``.
+
+References are written with ``MATCH`` on the target's constrained id, except for targets of
+a known label that may come later in the same load (a region's parent, a party
+organisation's parent, a skill's parent, a party organisation's secretary): those are
+``MERGE``d as a bare node that the target's own row fills in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final, LiteralString
+
+from neo4j import Driver, ManagedTransaction
+from neo4j.spatial import WGS84Point
+
+from ingest.phones import PhoneVault
+
+# --- one statement per table: nodes, the relationships the rows declare, the row hash ------
+
+# regions: the region and its PART_OF parent (placeholder when the parent comes later).
+WRITE_REGIONS: Final = """
+UNWIND $rows AS row
+MERGE (n:Region {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:PART_OF]->()
+DELETE old
+WITH DISTINCT n, row
+CALL (n, row) {
+  WITH n, row WHERE row.parent_id IS NOT NULL
+  MERGE (p:Region {id: row.parent_id})
+  MERGE (n)-[r:PART_OF]->(p)
+  SET r.run_id = $run_id
+}
+"""
+
+# organizations: the unit and the region it sits in.
+WRITE_ORGANIZATIONS: Final = """
+UNWIND $rows AS row
+MERGE (n:Organization {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id, n:Unit
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:IN_REGION]->()
+DELETE old
+WITH DISTINCT n, row
+MATCH (region:Region {id: row.region_id})
+MERGE (n)-[r:IN_REGION]->(region)
+SET r.run_id = $run_id
+"""
+
+# party_orgs: region, parent (管理归属), host organization, covered organizations, secretary.
+WRITE_PARTY_ORGS: Final = """
+UNWIND $rows AS row
+MERGE (n:PartyOrg {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id, n:Unit
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:IN_REGION|SUBORDINATE_TO|SET_UP_IN|COVERS]->()
+DELETE old
+WITH DISTINCT n, row
+OPTIONAL MATCH (n)<-[old:SECRETARY_OF]-()
+DELETE old
+WITH DISTINCT n, row
+MATCH (region:Region {id: row.region_id})
+MERGE (n)-[r:IN_REGION]->(region)
+SET r.run_id = $run_id
+WITH n, row
+CALL (n, row) {
+  WITH n, row WHERE row.parent_id IS NOT NULL
+  MERGE (p:PartyOrg {id: row.parent_id})
+  ON CREATE SET p:Unit
+  MERGE (n)-[r:SUBORDINATE_TO]->(p)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  WITH n, row WHERE row.host_org_id IS NOT NULL
+  MATCH (o:Organization {id: row.host_org_id})
+  MERGE (n)-[r:SET_UP_IN]->(o)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  UNWIND row.covers_org_ids AS covered
+  MATCH (o:Organization {id: covered})
+  MERGE (n)-[r:COVERS]->(o)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  WITH n, row WHERE row.secretary_id IS NOT NULL
+  MERGE (s:Person {id: row.secretary_id})
+  MERGE (s)-[r:SECRETARY_OF]->(n)
+  SET r.run_id = $run_id
+}
+"""
+
+# people: membership, employer, residence, 双报到 reporting.
+WRITE_PEOPLE: Final = """
+UNWIND $rows AS row
+MERGE (n:Person {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:MEMBER_OF|EMPLOYED_BY|RESIDES_IN|REPORTS_TO]->()
+DELETE old
+WITH DISTINCT n, row
+CALL (n, row) {
+  WITH n, row WHERE row.party_org_id IS NOT NULL
+  MATCH (p:PartyOrg {id: row.party_org_id})
+  MERGE (n)-[r:MEMBER_OF]->(p)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  WITH n, row WHERE row.employer_org_id IS NOT NULL
+  MATCH (o:Organization {id: row.employer_org_id})
+  MERGE (n)-[r:EMPLOYED_BY]->(o)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  WITH n, row WHERE row.residence_region_id IS NOT NULL
+  MATCH (g:Region {id: row.residence_region_id})
+  MERGE (n)-[r:RESIDES_IN]->(g)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  WITH n, row WHERE row.reports_to_party_org_id IS NOT NULL
+  MATCH (p:PartyOrg {id: row.reports_to_party_org_id})
+  MERGE (n)-[r:REPORTS_TO]->(p)
+  SET r.run_id = $run_id
+}
+"""
+
+# skills: the taxonomy, parent placeholder when the parent comes later.
+WRITE_SKILLS: Final = """
+UNWIND $rows AS row
+MERGE (n:Skill {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:SUBCATEGORY_OF]->()
+DELETE old
+WITH DISTINCT n, row
+CALL (n, row) {
+  WITH n, row WHERE row.parent_id IS NOT NULL
+  MERGE (p:Skill {id: row.parent_id})
+  MERGE (n)-[r:SUBCATEGORY_OF]->(p)
+  SET r.run_id = $run_id
+}
+"""
+
+# person_skills: one HAS_SKILL relationship per (person, skill).
+WRITE_PERSON_SKILLS: Final = """
+UNWIND $rows AS row
+MATCH (p:Person {id: row.person_id})
+MATCH (s:Skill {id: row.skill_id})
+MERGE (p)-[r:HAS_SKILL]->(s)
+SET r = row.props, r.row_hash = row.hash, r.run_id = $run_id
+"""
+
+# resources: owner unit and region.
+WRITE_RESOURCES: Final = """
+UNWIND $rows AS row
+MERGE (n:Resource {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:OWNED_BY|IN_REGION]->()
+DELETE old
+WITH DISTINCT n, row
+MATCH (owner:Unit {id: row.owner_id})
+MATCH (region:Region {id: row.region_id})
+MERGE (n)-[o:OWNED_BY]->(owner)
+SET o.run_id = $run_id
+MERGE (n)-[r:IN_REGION]->(region)
+SET r.run_id = $run_id
+"""
+
+# agreements: every party, the lead marked on its PARTY_TO.
+WRITE_AGREEMENTS: Final = """
+UNWIND $rows AS row
+MERGE (n:Agreement {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)<-[old:PARTY_TO]-()
+DELETE old
+WITH DISTINCT n, row
+CALL (n, row) {
+  UNWIND row.party_ids AS party
+  MATCH (u:Unit {id: party})
+  MERGE (u)-[r:PARTY_TO]->(n)
+  SET r.lead = (party = row.lead_id), r.run_id = $run_id
+}
+"""
+
+# demands: region, required skills, assignees, resources used.
+WRITE_DEMANDS: Final = """
+UNWIND $rows AS row
+MERGE (n:Demand {id: row.id})
+SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
+REMOVE n:Retired
+WITH n, row
+OPTIONAL MATCH (n)-[old:IN_REGION|REQUIRES_SKILL|ASSIGNED_TO|USES_RESOURCE]->()
+DELETE old
+WITH DISTINCT n, row
+MATCH (region:Region {id: row.region_id})
+MERGE (n)-[r:IN_REGION]->(region)
+SET r.run_id = $run_id
+WITH n, row
+CALL (n, row) {
+  UNWIND row.required_skill_ids AS skill
+  MATCH (s:Skill {id: skill})
+  MERGE (n)-[r:REQUIRES_SKILL]->(s)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  UNWIND row.assignee_ids AS person
+  MATCH (p:Person {id: person})
+  MERGE (n)-[r:ASSIGNED_TO]->(p)
+  SET r.run_id = $run_id
+}
+CALL (n, row) {
+  UNWIND row.resource_ids AS resource
+  MATCH (res:Resource {id: resource})
+  MERGE (n)-[r:USES_RESOURCE]->(res)
+  SET r.run_id = $run_id
+}
+"""
+
+# resource_usages: one USED relationship per (user, resource, date), keyed by a derived id.
+WRITE_RESOURCE_USAGES: Final = """
+UNWIND $rows AS row
+MATCH (res:Resource {id: row.resource_id})
+CALL (row) {
+  OPTIONAL MATCH (u:Unit {id: row.user_id})
+  OPTIONAL MATCH (d:Demand {id: row.user_id})
+  RETURN coalesce(u, d) AS user
+}
+WITH res, user, row WHERE user IS NOT NULL
+MERGE (user)-[r:USED {id: row.id}]->(res)
+SET r = row.props, r.id = row.id, r.row_hash = row.hash, r.run_id = $run_id
+"""
+
+# --- stored hashes, to skip rows whose content did not change (one lookup per batch) --------
+HASHES_REGIONS: Final = (
+    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_ORGANIZATIONS: Final = (
+    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_PARTY_ORGS: Final = (
+    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_PEOPLE: Final = (
+    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_SKILLS: Final = (
+    "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_RESOURCES: Final = (
+    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_AGREEMENTS: Final = (
+    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_DEMANDS: Final = (
+    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired "
+    "RETURN n.id AS key, n.row_hash AS hash"
+)
+HASHES_PERSON_SKILLS: Final = """
+UNWIND $ids AS key
+MATCH (:Person {id: split(key, '|')[0]})-[r:HAS_SKILL]->(:Skill {id: split(key, '|')[1]})
+WHERE r.retired_run IS NULL
+RETURN key, r.row_hash AS hash
+"""
+HASHES_RESOURCE_USAGES: Final = (
+    "UNWIND $ids AS id MATCH ()-[r:USED {id: id}]->() WHERE r.retired_run IS NULL "
+    "RETURN r.id AS key, r.row_hash AS hash"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TableWrite:
+    """How one contract table is written."""
+
+    table: str
+    write: LiteralString
+    hashes: LiteralString
+    # Columns that become relationships (passed beside the properties, not stored on the node).
+    refs: tuple[str, ...]
+    # Builds the row's key (its id, or a composite for relationship-only tables).
+    key: Callable[[dict[str, Any]], str]
+    elements_per_row: Callable[[dict[str, Any]], int]
+
+
+def _by_id(row: dict[str, Any]) -> str:
+    return str(row["id"])
+
+
+def _person_skill_key(row: dict[str, Any]) -> str:
+    return f"{row['person_id']}|{row['skill_id']}"
+
+
+def usage_id(row: dict[str, Any]) -> str:
+    """A usage has no id in the contract: derive a stable one from what identifies it."""
+    text = f"{row['resource_id']}|{row['user_id']}|{row['used_on']}"
+    return "U-" + hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
+
+
+def _count(*columns: str, multi: tuple[str, ...] = ()) -> Callable[[dict[str, Any]], int]:
+    def count(row: dict[str, Any]) -> int:
+        single = sum(1 for c in columns if row.get(c) is not None)
+        return 1 + single + sum(len(row.get(c) or ()) for c in multi)
+
+    return count
+
+
+# Dependency order: every MATCHed target is written by an earlier table.
+TABLES: Final[tuple[TableWrite, ...]] = (
+    TableWrite(
+        "regions", WRITE_REGIONS, HASHES_REGIONS, ("parent_id",), _by_id, _count("parent_id")
+    ),
+    TableWrite("skills", WRITE_SKILLS, HASHES_SKILLS, ("parent_id",), _by_id, _count("parent_id")),
+    TableWrite(
+        "organizations",
+        WRITE_ORGANIZATIONS,
+        HASHES_ORGANIZATIONS,
+        ("region_id",),
+        _by_id,
+        _count("region_id"),
+    ),
+    TableWrite(
+        "party_orgs",
+        WRITE_PARTY_ORGS,
+        HASHES_PARTY_ORGS,
+        ("region_id", "parent_id", "host_org_id", "covers_org_ids", "secretary_id"),
+        _by_id,
+        _count("region_id", "parent_id", "host_org_id", "secretary_id", multi=("covers_org_ids",)),
+    ),
+    TableWrite(
+        "people",
+        WRITE_PEOPLE,
+        HASHES_PEOPLE,
+        ("party_org_id", "employer_org_id", "residence_region_id", "reports_to_party_org_id"),
+        _by_id,
+        _count("party_org_id", "employer_org_id", "residence_region_id", "reports_to_party_org_id"),
+    ),
+    TableWrite(
+        "person_skills",
+        WRITE_PERSON_SKILLS,
+        HASHES_PERSON_SKILLS,
+        ("person_id", "skill_id", "skill"),
+        _person_skill_key,
+        lambda _row: 1,
+    ),
+    TableWrite(
+        "resources",
+        WRITE_RESOURCES,
+        HASHES_RESOURCES,
+        ("owner_id", "region_id"),
+        _by_id,
+        _count("owner_id", "region_id"),
+    ),
+    TableWrite(
+        "agreements",
+        WRITE_AGREEMENTS,
+        HASHES_AGREEMENTS,
+        ("party_ids", "lead_id"),
+        _by_id,
+        _count(multi=("party_ids",)),
+    ),
+    TableWrite(
+        "demands",
+        WRITE_DEMANDS,
+        HASHES_DEMANDS,
+        ("region_id", "required_skills", "required_skill_ids", "assignee_ids", "resource_ids"),
+        _by_id,
+        _count("region_id", multi=("required_skill_ids", "assignee_ids", "resource_ids")),
+    ),
+    TableWrite(
+        "resource_usages",
+        WRITE_RESOURCE_USAGES,
+        HASHES_RESOURCE_USAGES,
+        ("resource_id", "user_id"),
+        lambda row: str(row["id"]),
+        lambda _row: 1,
+    ),
+)
+TABLE_ORDER: Final[tuple[str, ...]] = tuple(t.table for t in TABLES)
+
+
+def row_hash(row: dict[str, Any]) -> str:
+    """A digest of a normalized row's content: equal rows, equal hashes, across runs."""
+    text = json.dumps(row, sort_keys=True, ensure_ascii=False, default=_json_default)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _properties(spec: TableWrite, row: dict[str, Any], vault: PhoneVault | None) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in spec.refs or value is None:
+            continue
+        if key == "extra":
+            # Extra columns kept with --keep-extra: flat, prefixed, never clashing.
+            props.update({f"x_{name}": text for name, text in value.items()})
+        elif key == "aliases":
+            props["aliases"] = value
+            props["aliases_text"] = " ".join(value)  # full-text indexes take strings
+        elif key == "phone":
+            if vault is not None:
+                props.update({k: v for k, v in vault.protect(str(value)).items() if v})
+        else:
+            props[key] = value
+    if row.get("lat") is not None and row.get("lon") is not None:
+        props["location"] = WGS84Point((row["lon"], row["lat"]))
+    return props
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    key: str
+    hash: str
+    payload: dict[str, Any]
+    elements: int
+
+
+def prepare(
+    spec: TableWrite, rows: Iterable[dict[str, Any]], vault: PhoneVault | None
+) -> Iterator[Prepared]:
+    """Turn normalized rows into write payloads: properties, references, content hash."""
+    for source in rows:
+        row = dict(source)
+        if spec.table == "resource_usages":
+            row["id"] = usage_id(row)
+        digest = row_hash(row)
+        # Absent references stay null: Cypher's UNWIND of null yields no rows.
+        payload: dict[str, Any] = {ref: row.get(ref) for ref in spec.refs}
+        payload["hash"] = digest
+        payload["props"] = _properties(spec, row, vault)
+        if "id" in row:
+            payload["id"] = row["id"]
+            payload["props"]["id"] = row["id"]
+        yield Prepared(spec.key(row), digest, payload, spec.elements_per_row(row))
+
+
+def batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
+    batch: list[Prepared] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(slots=True)
+class TableOutcome:
+    table: str
+    rows: int = 0
+    written: int = 0
+    skipped: int = 0
+    elements: int = 0
+
+
+def write_batch(
+    driver: Driver, database: str, spec: TableWrite, batch: Sequence[Prepared], run_id: str
+) -> tuple[int, int, int]:
+    """Write the rows of ``batch`` whose stored hash differs; return (written, skipped, elements).
+
+    The hash lookup and the write are one transaction, so a retried unit of work (the driver
+    retries transient failures) sees its own earlier attempt's outcome consistently.
+    """
+
+    def work(tx: ManagedTransaction) -> tuple[int, int, int]:
+        stored = {r["key"]: r["hash"] for r in tx.run(spec.hashes, ids=[p.key for p in batch])}
+        changed = [p for p in batch if stored.get(p.key) != p.hash]
+        if changed:
+            tx.run(spec.write, rows=[p.payload for p in changed], run_id=run_id).consume()
+        return len(changed), len(batch) - len(changed), sum(p.elements for p in changed)
+
+    with driver.session(database=database) as session:
+        return session.execute_write(work)

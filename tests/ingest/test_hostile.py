@@ -1,0 +1,157 @@
+"""Hostile and broken input never crashes validation and never turns into anything but text."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from ingest.contract import MAX_CELL_CHARS
+from ingest.validate import validate_dataset
+from tests.ingest.builders import (
+    assert_messages,
+    base,
+    issues,
+    only_issue,
+    write_csv,
+    write_dataset,
+    write_jsonl,
+)
+
+CYPHER = "x'}) MATCH (n) DETACH DELETE n //"
+SCRIPT = "<script>alert('党建')</script>"
+FORMULA = '=HYPERLINK("http://example.invalid")'
+
+
+def test_injection_looking_text_is_kept_as_inert_text(tmp_path: Path) -> None:
+    tables = base()
+    tables["organizations"][0]["name"] = CYPHER
+    tables["organizations"][1]["address"] = SCRIPT
+    tables["resources"][0]["scenarios"] = f"{SCRIPT};{CYPHER}"
+    tables["skills"][1]["aliases"] = FORMULA
+    result = validate_dataset(write_dataset(tmp_path, tables))
+    assert result.report.valid, result.report.issues
+    orgs = {row["id"]: row for row in result.tables["organizations"]}
+    assert orgs["ORG-1"]["name"] == CYPHER
+    assert orgs["ORG-2"]["address"] == SCRIPT
+    assert result.tables["resources"][0]["scenarios"] == [SCRIPT, CYPHER]
+    assert result.tables["skills"][1]["aliases"] == [FORMULA]
+
+
+def test_hostile_ids_are_plain_ids(tmp_path: Path) -> None:
+    tables = base()
+    tables["skills"].append({"id": CYPHER, "name": SCRIPT, "parent_id": "SK1"})
+    tables["person_skills"].append({"person_id": "P-2", "skill": SCRIPT})
+    result = validate_dataset(write_dataset(tmp_path, tables))
+    assert result.report.valid, result.report.issues
+    assert result.tables["person_skills"][-1]["skill_id"] == CYPHER
+
+
+def test_ten_megabyte_cell_is_cell_too_long(tmp_path: Path) -> None:
+    tables = base()
+    huge = "长" * (10 * 1024 * 1024)
+    tables["people"][1]["occupation"] = huge
+    result = validate_dataset(write_dataset(tmp_path, tables))
+    issue = only_issue(result, "cell-too-long")
+    assert (issue.table, issue.row, issue.column) == ("people", 3, "occupation")
+    assert issue.value is not None
+    assert len(issue.value) <= 200
+    assert_messages(issue, str(len(huge)), str(MAX_CELL_CHARS))
+    assert len(result.report.to_json()) < 100_000
+    assert {row["id"] for row in result.tables["people"]} == {"P-1"}
+
+
+def test_huge_cell_in_an_unknown_column_and_in_jsonl(tmp_path: Path) -> None:
+    huge = "x" * (MAX_CELL_CHARS + 1)
+    write_csv(tmp_path / "skills.csv", [{"id": "SK1", "name": "法律", "note": huge}])
+    write_jsonl(tmp_path / "regions.jsonl", [{"id": "R1", "name": huge, "level": "city"}])
+    result = validate_dataset(tmp_path)
+    found = {(i.table, i.column) for i in issues(result, "cell-too-long")}
+    assert found == {("skills", "note"), ("regions", "name")}
+    assert result.tables["skills"] == []
+    assert result.tables["regions"] == []
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "skills.csv").write_bytes(b"")
+    (tmp_path / "regions.csv").write_bytes(b"\xef\xbb\xbf\r\n")
+    (tmp_path / "people.jsonl").write_text("\n\n", encoding="utf-8")
+    result = validate_dataset(tmp_path)
+    found = issues(result, "empty-file")
+    assert sorted(str(i.file) for i in found) == ["people.jsonl", "regions.csv", "skills.csv"]
+    for issue in found:
+        assert issue.row is None
+        assert issue.severity == "error"
+        assert_messages(issue)
+    assert not result.report.valid
+
+
+def test_header_only_file(tmp_path: Path) -> None:
+    write_csv(tmp_path / "skills.csv", [], header=["id", "name"])
+    result = validate_dataset(tmp_path)
+    issue = only_issue(result, "no-rows")
+    assert (issue.table, issue.file, issue.severity) == ("skills", "skills.csv", "warning")
+    assert_messages(issue)
+    assert result.report.valid
+
+
+def test_ragged_rows(tmp_path: Path) -> None:
+    (tmp_path / "skills.csv").write_text(
+        "id,name,parent_id\nSK1,法律服务类,\nSK2,法律咨询\nSK3,调解,SK1,多余\nSK4,心理,SK1,,\n",
+        encoding="utf-8",
+    )
+    result = validate_dataset(tmp_path)
+    found = issues(result, "ragged-row")
+    assert [(i.row, i.column) for i in found] == [(3, None), (4, None)]
+    for issue in found:
+        assert_messages(issue, "3")
+    # trailing empty cells are not raggedness
+    assert [row["id"] for row in result.tables["skills"]] == ["SK1", "SK4"]
+
+
+def test_nul_bytes_and_control_characters(tmp_path: Path) -> None:
+    (tmp_path / "skills.csv").write_bytes("id,name\nSK1,法\x00律\nSK2,\x1b[31m红\n".encode())
+    result = validate_dataset(tmp_path)
+    assert [row["name"] for row in result.tables["skills"]] == ["法\x00律", "\x1b[31m红"]
+
+
+def test_deeply_nested_json_is_a_bad_line(tmp_path: Path) -> None:
+    (tmp_path / "skills.jsonl").write_text(
+        "[" * 100_000 + "]" * 100_000 + "\n" + json.dumps({"id": "SK1", "name": "法律"}) + "\n",
+        encoding="utf-8",
+    )
+    result = validate_dataset(tmp_path)
+    assert only_issue(result, "invalid-json").row == 1
+    assert [row["id"] for row in result.tables["skills"]] == ["SK1"]
+
+
+def test_unbalanced_quote_swallows_the_rest_without_crashing(tmp_path: Path) -> None:
+    body = 'id,name\nSK1,"法律\n' + "SK2,调解\n" * 2000
+    (tmp_path / "skills.csv").write_text(body, encoding="utf-8")
+    result = validate_dataset(tmp_path)
+    assert only_issue(result, "cell-too-long").row == 2
+    assert result.tables["skills"] == []
+
+
+def test_report_csv_is_inert_in_a_spreadsheet(tmp_path: Path) -> None:
+    tables = base()
+    tables["people"][1]["is_party_member"] = FORMULA
+    result = validate_dataset(write_dataset(tmp_path / "data", tables))
+    out = tmp_path / "report.csv"
+    result.report.write(out)
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    (row,) = rows
+    assert row["code"] == "invalid-boolean"
+    assert row["value"] == "'" + FORMULA
+
+
+def test_hostile_header_is_clipped(tmp_path: Path) -> None:
+    header = "列" * 50_000
+    write_csv(tmp_path / "skills.csv", [{"id": "SK1", "name": "法律", header: "x"}])
+    result = validate_dataset(tmp_path)
+    issue = only_issue(result, "unknown-column")
+    assert issue.column is not None
+    assert len(issue.column) <= 200
+    assert len(issue.message_en) < 400
+    assert len(issue.message_zh) < 400

@@ -1,0 +1,367 @@
+"""Writing to the real Neo4j: same graph from every form, idempotent, crash-safe, synced."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from neo4j import Driver
+from pydantic import SecretStr
+
+from cobuild.settings import Settings
+from graph.checksum import graph_checksum
+from ingest.phones import PhoneVault
+from ingest.pipeline import run_ingest
+from ingest.runs import LIST_RETIRED
+from tests.conftest import SAMPLE
+
+CSV = SAMPLE / "csv"
+WORKBOOK = SAMPLE / "workbook.xlsx"
+
+
+def _count(driver: Driver, settings: Settings, query: str) -> int:
+    records, _, _ = driver.execute_query(query, database_=settings.neo4j_database)
+    return int(records[0][0])
+
+
+def _copy_sample(tmp_path: Path) -> Path:
+    target = tmp_path / "dataset"
+    shutil.copytree(CSV, target)
+    return target
+
+
+def _rewrite(path: Path, change) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0].keys())
+    rows = change(rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_csv_and_workbook_load_to_the_same_graph(
+    empty_graph: Driver, neo4j_settings: Settings
+) -> None:
+    db = neo4j_settings.neo4j_database
+    first = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    assert first.valid
+    assert first.written
+    from_csv = graph_checksum(empty_graph, db)
+    assert from_csv.nodes == 159 + 50 + 31 + 201 + 48 + 48 + 15 + 27
+    # HAS_SKILL and USED are relationships, one per row.
+    assert _count(empty_graph, neo4j_settings, "MATCH ()-[r:HAS_SKILL]->() RETURN count(r)") == 227
+    assert _count(empty_graph, neo4j_settings, "MATCH ()-[r:USED]->() RETURN count(r)") == 88
+
+    # Keep the database's phone-hash salt (IngestConfig): the same salt, the same hashes.
+    empty_graph.execute_query(
+        "MATCH (n) WHERE NOT (n:SchemaMigration OR n:IngestConfig) DETACH DELETE n", database_=db
+    )
+    second = run_ingest(neo4j_settings, WORKBOOK, driver=empty_graph)
+    assert second.valid
+    assert graph_checksum(empty_graph, db) == from_csv
+
+
+def test_reload_is_idempotent_and_writes_nothing(
+    empty_graph: Driver, neo4j_settings: Settings
+) -> None:
+    db = neo4j_settings.neo4j_database
+    run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    before = graph_checksum(empty_graph, db)
+    again = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    assert again.elements_written == 0
+    assert all(t.written == 0 for t in again.tables.values())
+    assert graph_checksum(empty_graph, db) == before
+    # Provenance is untouched too: nothing was rewritten by the second run.
+    assert graph_checksum(empty_graph, db, exclude=frozenset()) == graph_checksum(
+        empty_graph, db, exclude=frozenset()
+    )
+    assert (
+        _count(
+            empty_graph, neo4j_settings, "MATCH (r:IngestRun {status: 'completed'}) RETURN count(r)"
+        )
+        == 2
+    )
+
+
+def test_every_element_records_its_run(empty_graph: Driver, neo4j_settings: Settings) -> None:
+    result = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    untracked_nodes = _count(
+        empty_graph,
+        neo4j_settings,
+        "MATCH (n) WHERE NOT (n:IngestRun OR n:SchemaMigration OR n:IngestConfig) "
+        "AND n.run_id IS NULL RETURN count(n)",
+    )
+    untracked_rels = _count(
+        empty_graph, neo4j_settings, "MATCH ()-[r]->() WHERE r.run_id IS NULL RETURN count(r)"
+    )
+    assert (untracked_nodes, untracked_rels) == (0, 0)
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (r:IngestRun {id: $id}) RETURN r",
+        id=result.run_id,
+        database_=neo4j_settings.neo4j_database,
+    )
+    run = records[0]["r"]
+    assert run["status"] == "completed"
+    assert run["rows_read"] == 159 + 50 + 31 + 201 + 48 + 227 + 48 + 15 + 27 + 88
+    assert run["rows_rejected"] == 0
+    assert len(run["dataset_checksum"]) == 64
+    assert run["user"]
+    assert run["duration_s"] > 0
+
+
+def test_changed_row_replaces_its_relationships(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    person = "P-370202-90025"
+
+    def move(rows):
+        for row in rows:
+            if row["id"] == person:
+                row["residence_region_id"] = "370202001001"
+        return rows
+
+    _rewrite(data / "people.csv", move)
+    result = run_ingest(neo4j_settings, data, driver=empty_graph)
+    assert result.tables["people"].written == 1
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (:Person {id: $id})-[:RESIDES_IN]->(r) RETURN collect(r.id) AS regions",
+        id=person,
+        database_=neo4j_settings.neo4j_database,
+    )
+    assert records[0]["regions"] == ["370202001001"]
+
+
+def test_sync_retires_absent_rows_and_reload_restores_them(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    db = neo4j_settings.neo4j_database
+    data = _copy_sample(tmp_path)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    full = graph_checksum(empty_graph, db)
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    shutil.copy(data / "demands.csv", snapshot / "demands.csv")
+    _rewrite(snapshot / "demands.csv", lambda rows: rows[1:])
+    with (data / "demands.csv").open(encoding="utf-8") as handle:
+        dropped = next(csv.DictReader(handle))["id"]
+
+    synced = run_ingest(neo4j_settings, snapshot, sync=True, driver=empty_graph)
+    assert {table: n for table, n in synced.retired.items() if n} == {"demands": 1}
+    records, _, _ = empty_graph.execute_query(LIST_RETIRED, limit=10, database_=db)
+    assert [(r["label"], r["id"], r["run"]) for r in records] == [
+        ("Demand", dropped, synced.run_id)
+    ]
+    # Retired, not deleted: the node and its relationships are still there.
+    assert _count(empty_graph, neo4j_settings, "MATCH (d:Demand) RETURN count(d)") == 27
+
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    assert _count(empty_graph, neo4j_settings, "MATCH (n:Retired) RETURN count(n)") == 0
+    assert graph_checksum(empty_graph, db) == full
+
+
+def _bad_dataset(tmp_path: Path) -> Path:
+    data = _copy_sample(tmp_path)
+
+    def break_one(rows):
+        rows[0]["kind"] = "不存在的类型"
+        return rows
+
+    _rewrite(data / "organizations.csv", break_one)
+    return data
+
+
+def test_strict_writes_nothing_when_a_row_is_bad(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = run_ingest(neo4j_settings, _bad_dataset(tmp_path), strict=True, driver=empty_graph)
+    assert not result.valid
+    assert not result.written
+    assert (
+        _count(empty_graph, neo4j_settings, "MATCH (n) WHERE NOT n:SchemaMigration RETURN count(n)")
+        == 0
+    )
+
+
+def test_default_loads_valid_rows_and_lists_bad_ones(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    result = run_ingest(neo4j_settings, _bad_dataset(tmp_path), driver=empty_graph)
+    assert not result.valid
+    assert result.written
+    errors = [i for i in result.report.issues if i.severity == "error"]
+    assert errors[0].code == "invalid-enum"
+    assert errors[0].row == 2
+    assert errors[0].column == "kind"
+    loaded = _count(empty_graph, neo4j_settings, "MATCH (o:Organization) RETURN count(o)")
+    assert loaded == 50 - result.report.stats["organizations"].rows_rejected
+    # Nothing points at the rejected organization: its dependants were rejected too.
+    dangling = _count(
+        empty_graph,
+        neo4j_settings,
+        "MATCH (n) WHERE (n:Organization OR n:Resource OR n:PartyOrg) "
+        "AND NOT (n)-[:IN_REGION]->() AND NOT n:Retired RETURN count(n)",
+    )
+    assert dangling == 0
+
+
+def test_dry_run_writes_nothing(empty_graph: Driver, neo4j_settings: Settings) -> None:
+    result = run_ingest(neo4j_settings, CSV, dry_run=True, driver=empty_graph)
+    assert result.valid
+    assert not result.written
+    assert _count(empty_graph, neo4j_settings, "MATCH (n:Region) RETURN count(n)") == 0
+
+
+def _a_phone() -> tuple[str, str]:
+    with (CSV / "people.csv").open(encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["phone"])
+    return row["id"], row["phone"]
+
+
+def test_phone_numbers_never_stored_in_clear(empty_graph: Driver, neo4j_settings: Settings) -> None:
+    run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    person, phone = _a_phone()
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (p:Person {id: $id}) RETURN properties(p) AS props",
+        id=person,
+        database_=neo4j_settings.neo4j_database,
+    )
+    props = records[0]["props"]
+    assert props["phone_masked"] == f"{phone[:3]}****{phone[-4:]}"
+    assert "phone_encrypted" not in props  # no key configured
+    # No property of any node holds a clear number.
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (n) RETURN properties(n) AS props", database_=neo4j_settings.neo4j_database
+    )
+    assert not [r for r in records if phone in str(r["props"])]
+
+
+def test_phone_numbers_encrypted_with_a_key(empty_graph: Driver, neo4j_settings: Settings) -> None:
+    key = Fernet.generate_key().decode()
+    settings = neo4j_settings.model_copy(update={"phone_key": SecretStr(key)})
+    run_ingest(settings, CSV, driver=empty_graph)
+    person, phone = _a_phone()
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (p:Person {id: $id}) RETURN p.phone_encrypted AS cipher",
+        id=person,
+        database_=neo4j_settings.neo4j_database,
+    )
+    assert PhoneVault(key, b"salt").reveal(records[0]["cipher"]) == phone
+    assert PhoneVault(Fernet.generate_key().decode(), b"salt").reveal(records[0]["cipher"]) is None
+
+
+def test_hostile_text_is_stored_inert(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    hostile = "x'}) MATCH (n) DETACH DELETE n // <script>alert(1)</script>"
+
+    def poison(rows):
+        rows[0]["name"] = hostile
+        return rows
+
+    _rewrite(data / "organizations.csv", poison)
+    result = run_ingest(neo4j_settings, data, driver=empty_graph)
+    assert result.valid
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (o:Organization) WHERE o.name = $name RETURN count(o) AS n",
+        name=hostile,
+        database_=neo4j_settings.neo4j_database,
+    )
+    assert records[0]["n"] == 1
+    assert _count(empty_graph, neo4j_settings, "MATCH (n:Region) RETURN count(n)") == 159
+
+
+def test_partial_dataset_resolves_references_in_the_graph(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    regions_only = tmp_path / "regions"
+    regions_only.mkdir()
+    shutil.copy(CSV / "regions.csv", regions_only)
+    assert run_ingest(neo4j_settings, regions_only, driver=empty_graph).valid
+    orgs_only = tmp_path / "orgs"
+    orgs_only.mkdir()
+    shutil.copy(CSV / "organizations.csv", orgs_only)
+    result = run_ingest(neo4j_settings, orgs_only, driver=empty_graph)
+    assert result.valid, result.report.issues[:3]
+    assert (
+        _count(
+            empty_graph, neo4j_settings, "MATCH (:Organization)-[r:IN_REGION]->() RETURN count(r)"
+        )
+        == 50
+    )
+
+
+def _cli_env(settings: Settings, batch_size: int) -> dict[str, str]:
+    env = dict(os.environ, COBUILD_INGEST_BATCH_SIZE=str(batch_size), COBUILD_LOG_FORMAT="json")
+    if settings.uses_local_neo4j:
+        env.update(
+            COBUILD_DATA_DIR=str(settings.data_dir),
+            COBUILD_LOCAL_BOLT_PORT=str(settings.local_bolt_port),
+        )
+    return env
+
+
+def _wait_until_writing(driver: Driver, db: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        records, _, _ = driver.execute_query(
+            "MATCH (r:IngestRun {status: 'running'}) RETURN count(r) AS n", database_=db
+        )
+        if records[0]["n"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the load never started writing")
+
+
+@pytest.mark.slow
+def test_killed_load_then_rerun_equals_an_uninterrupted_load(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    from ingest.generate import generate
+
+    db = neo4j_settings.neo4j_database
+    data = tmp_path / "generated"
+    generate(0.1, 11, data)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    uninterrupted = graph_checksum(empty_graph, db)
+
+    env = _cli_env(neo4j_settings, batch_size=25)
+    command = [sys.executable, "-m", "cobuild", "ingest", str(data)]
+    for delay in (0.0, 0.7, 1.5):
+        empty_graph.execute_query(
+            "MATCH (n) WHERE NOT (n:SchemaMigration OR n:IngestConfig) DETACH DELETE n",
+            database_=db,
+        )
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_until_writing(empty_graph, db)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert process.returncode == -signal.SIGKILL, "the load finished before it was killed"
+        partial = graph_checksum(empty_graph, db)
+        assert partial != uninterrupted
+        rerun = subprocess.run(  # noqa: S603 - fixed argv
+            command, env=env, capture_output=True, timeout=300, check=False
+        )
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert graph_checksum(empty_graph, db) == uninterrupted
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (r:IngestRun) RETURN r.status AS status, count(*) AS n ORDER BY status",
+        database_=db,
+    )
+    statuses = {r["status"]: r["n"] for r in records}
+    assert statuses == {"abandoned": 1, "completed": 1}  # the killed run, then its rerun
