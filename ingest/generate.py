@@ -463,7 +463,8 @@ class _Generator:
         city_units = self.city_units_setup()
         per_community = NODES_PER_COMMUNITY / (1 + 0.05 * math.log10(max(1.0, self.scale)))
         n_communities = max(1, round((10_000 * self.scale - 150) / per_community))
-        n_districts = min(n_communities, max(1, round(3 * self.scale**0.35)), 80)
+        # Invented districts take codes 370220–370279, clear of the real ones.
+        n_districts = min(n_communities, max(1, round(3 * self.scale**0.35)), 70)
         per_street = 5.0 * max(1.0, self.scale) ** 0.2
         n_streets = min(n_communities, max(n_districts, round(n_communities / per_street)))
         streets_per_district = self.partition(n_streets, n_districts)

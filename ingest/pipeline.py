@@ -38,7 +38,14 @@ from ingest import runs
 from ingest.known import Neo4jKnownGraph
 from ingest.phones import PhoneVault
 from ingest.validate import Report, ValidatedDataset, validate_dataset
-from ingest.write import TABLES, TableOutcome, batches, prepare, write_batch
+from ingest.write import (
+    TABLES,
+    TableOutcome,
+    batches,
+    prepare,
+    stored_tables,
+    write_batch,
+)
 
 log = get_logger(__name__)
 
@@ -196,6 +203,7 @@ def _write_tables(
     vault: PhoneVault,
     result: IngestResult,
 ) -> None:
+    stored = stored_tables(driver, settings.neo4j_database)
     with _progress() as progress:
         for spec in TABLES:
             rows = dataset.tables.get(spec.table)
@@ -207,7 +215,12 @@ def _write_tables(
             table_started = time.perf_counter()
             for batch in batches(prepare(spec, rows, vault), settings.ingest_batch_size):
                 written, skipped, elements = write_batch(
-                    driver, settings.neo4j_database, spec, batch, run_id
+                    driver,
+                    settings.neo4j_database,
+                    spec,
+                    batch,
+                    run_id,
+                    lookup=spec.table in stored,
                 )
                 outcome.written += written
                 outcome.skipped += skipped

@@ -103,7 +103,8 @@ class KnownGraph(Protocol):
 
     def skills_by_name(self, names: Collection[str]) -> Mapping[str, Collection[str]]:
         """Return, for each of ``names`` equal to the name or an alias of one or more
-        skills in the graph, the ids of those skills; names matching nothing are left out."""
+        skills in the graph, the ids of those skills (a bare id string is taken as one id);
+        names matching nothing are left out. Several ids make the name ambiguous."""
         ...
 
 
@@ -201,8 +202,17 @@ class Report:
 
 @dataclass(frozen=True)
 class ValidatedDataset:
-    """The valid, de-duplicated rows of each table (English names, typed values) and the
-    report. Rows of regions, party_orgs and skills come parents first."""
+    """The valid, de-duplicated rows of each table and the report.
+
+    ``tables`` has every contract table by English name (empty when absent). A row is a plain
+    dict with every field of its ``<Table>Row`` model (``ingest.rows``) under the English
+    column name: str, int, float, bool, ``date``, aware ``datetime``, ``list[str]`` (multi
+    columns, never None), enumerations as English codes, None where empty without default.
+    Derived keys: regions ``level_rank`` (``RegionLevel.rank``); person_skills ``skill_id``
+    instead of ``skill``; demands ``required_skill_ids`` next to ``required_skills``; every
+    row ``extra: dict[str, str]`` only with ``keep_extra``. Rows of regions, party_orgs and
+    skills come parents first; valid rows never refer to a rejected or missing row.
+    """
 
     tables: dict[str, list[dict[str, Any]]]
     report: Report
@@ -231,7 +241,7 @@ def validate_dataset(
         SourceNotFoundError: ``source`` does not exist.
         UnsupportedSourceError: ``source`` is a file of a type ingest does not read.
     """
-    dataset = open_dataset(source)
+    dataset = open_dataset(Path(source))
     return _Validation(dataset, keep_extra=keep_extra, known=known, cap=max_issues).run()
 
 
@@ -976,7 +986,9 @@ class _Validation:
         if pending and self.known is not None:
             graph = self.known.skills_by_name(pending)
         for value in pending:
-            found_ids = set(graph.get(value, ()))
+            answer = graph.get(value, ())
+            # one id given as a bare string must not become a set of its characters
+            found_ids = {answer} if isinstance(answer, str) else set(answer)
             if found_ids:
                 resolved[value] = _one_skill(found_ids)
             else:

@@ -28,6 +28,8 @@ from neo4j.spatial import WGS84Point
 from ingest.phones import PhoneVault
 
 # --- one statement per table: nodes, the relationships the rows declare, the row hash ------
+# They MERGE relationships and never delete: a changed row's old relationships are removed
+# first, in the same transaction, by the table's REPLACE_* statement below.
 
 # regions: the region and its PART_OF parent (placeholder when the parent comes later).
 WRITE_REGIONS: Final = """
@@ -36,9 +38,6 @@ MERGE (n:Region {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:PART_OF]->()
-DELETE old
-WITH DISTINCT n, row
 CALL (n, row) {
   WITH n, row WHERE row.parent_id IS NOT NULL
   MERGE (p:Region {id: row.parent_id})
@@ -54,9 +53,6 @@ MERGE (n:Organization {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id, n:Unit
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:IN_REGION]->()
-DELETE old
-WITH DISTINCT n, row
 MATCH (region:Region {id: row.region_id})
 MERGE (n)-[r:IN_REGION]->(region)
 SET r.run_id = $run_id
@@ -69,12 +65,6 @@ MERGE (n:PartyOrg {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id, n:Unit
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:IN_REGION|SUBORDINATE_TO|SET_UP_IN|COVERS]->()
-DELETE old
-WITH DISTINCT n, row
-OPTIONAL MATCH (n)<-[old:SECRETARY_OF]-()
-DELETE old
-WITH DISTINCT n, row
 MATCH (region:Region {id: row.region_id})
 MERGE (n)-[r:IN_REGION]->(region)
 SET r.run_id = $run_id
@@ -113,9 +103,6 @@ MERGE (n:Person {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:MEMBER_OF|EMPLOYED_BY|RESIDES_IN|REPORTS_TO]->()
-DELETE old
-WITH DISTINCT n, row
 CALL (n, row) {
   WITH n, row WHERE row.party_org_id IS NOT NULL
   MATCH (p:PartyOrg {id: row.party_org_id})
@@ -149,9 +136,6 @@ MERGE (n:Skill {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:SUBCATEGORY_OF]->()
-DELETE old
-WITH DISTINCT n, row
 CALL (n, row) {
   WITH n, row WHERE row.parent_id IS NOT NULL
   MERGE (p:Skill {id: row.parent_id})
@@ -176,9 +160,6 @@ MERGE (n:Resource {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:OWNED_BY|IN_REGION]->()
-DELETE old
-WITH DISTINCT n, row
 MATCH (owner:Unit {id: row.owner_id})
 MATCH (region:Region {id: row.region_id})
 MERGE (n)-[o:OWNED_BY]->(owner)
@@ -194,9 +175,6 @@ MERGE (n:Agreement {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)<-[old:PARTY_TO]-()
-DELETE old
-WITH DISTINCT n, row
 CALL (n, row) {
   UNWIND row.party_ids AS party
   MATCH (u:Unit {id: party})
@@ -212,9 +190,6 @@ MERGE (n:Demand {id: row.id})
 SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
-OPTIONAL MATCH (n)-[old:IN_REGION|REQUIRES_SKILL|ASSIGNED_TO|USES_RESOURCE]->()
-DELETE old
-WITH DISTINCT n, row
 MATCH (region:Region {id: row.region_id})
 MERGE (n)-[r:IN_REGION]->(region)
 SET r.run_id = $run_id
@@ -252,6 +227,39 @@ WITH res, user, row WHERE user IS NOT NULL
 MERGE (user)-[r:USED {id: row.id}]->(res)
 SET r = row.props, r.id = row.id, r.row_hash = row.hash, r.run_id = $run_id
 """
+
+# --- a changed row's declared relationships, removed before it is written again --------------
+REPLACE_REGIONS: Final = "UNWIND $ids AS id MATCH (:Region {id: id})-[old:PART_OF]->() DELETE old"
+REPLACE_ORGANIZATIONS: Final = (
+    "UNWIND $ids AS id MATCH (:Organization {id: id})-[old:IN_REGION]->() DELETE old"
+)
+REPLACE_PARTY_ORGS: Final = """
+UNWIND $ids AS id
+MATCH (n:PartyOrg {id: id})
+CALL (n) {
+  MATCH (n)-[old:IN_REGION|SUBORDINATE_TO|SET_UP_IN|COVERS]->() DELETE old
+}
+CALL (n) {
+  MATCH (n)<-[old:SECRETARY_OF]-() DELETE old
+}
+"""
+REPLACE_PEOPLE: Final = (
+    "UNWIND $ids AS id MATCH (:Person {id: id})"
+    "-[old:MEMBER_OF|EMPLOYED_BY|RESIDES_IN|REPORTS_TO]->() DELETE old"
+)
+REPLACE_SKILLS: Final = (
+    "UNWIND $ids AS id MATCH (:Skill {id: id})-[old:SUBCATEGORY_OF]->() DELETE old"
+)
+REPLACE_RESOURCES: Final = (
+    "UNWIND $ids AS id MATCH (:Resource {id: id})-[old:OWNED_BY|IN_REGION]->() DELETE old"
+)
+REPLACE_AGREEMENTS: Final = (
+    "UNWIND $ids AS id MATCH (:Agreement {id: id})<-[old:PARTY_TO]-() DELETE old"
+)
+REPLACE_DEMANDS: Final = (
+    "UNWIND $ids AS id MATCH (:Demand {id: id})"
+    "-[old:IN_REGION|REQUIRES_SKILL|ASSIGNED_TO|USES_RESOURCE]->() DELETE old"
+)
 
 # --- stored hashes, to skip rows whose content did not change (one lookup per batch) --------
 HASHES_REGIONS: Final = (
@@ -305,6 +313,8 @@ class TableWrite:
     table: str
     write: LiteralString
     hashes: LiteralString
+    # Removes a changed row's declared relationships (None: the row is the relationship).
+    replace: LiteralString | None
     # Columns that become relationships (passed beside the properties, not stored on the node).
     refs: tuple[str, ...]
     # Builds the row's key (its id, or a composite for relationship-only tables).
@@ -337,13 +347,28 @@ def _count(*columns: str, multi: tuple[str, ...] = ()) -> Callable[[dict[str, An
 # Dependency order: every MATCHed target is written by an earlier table.
 TABLES: Final[tuple[TableWrite, ...]] = (
     TableWrite(
-        "regions", WRITE_REGIONS, HASHES_REGIONS, ("parent_id",), _by_id, _count("parent_id")
+        "regions",
+        WRITE_REGIONS,
+        HASHES_REGIONS,
+        REPLACE_REGIONS,
+        ("parent_id",),
+        _by_id,
+        _count("parent_id"),
     ),
-    TableWrite("skills", WRITE_SKILLS, HASHES_SKILLS, ("parent_id",), _by_id, _count("parent_id")),
+    TableWrite(
+        "skills",
+        WRITE_SKILLS,
+        HASHES_SKILLS,
+        REPLACE_SKILLS,
+        ("parent_id",),
+        _by_id,
+        _count("parent_id"),
+    ),
     TableWrite(
         "organizations",
         WRITE_ORGANIZATIONS,
         HASHES_ORGANIZATIONS,
+        REPLACE_ORGANIZATIONS,
         ("region_id",),
         _by_id,
         _count("region_id"),
@@ -352,6 +377,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "party_orgs",
         WRITE_PARTY_ORGS,
         HASHES_PARTY_ORGS,
+        REPLACE_PARTY_ORGS,
         ("region_id", "parent_id", "host_org_id", "covers_org_ids", "secretary_id"),
         _by_id,
         _count("region_id", "parent_id", "host_org_id", "secretary_id", multi=("covers_org_ids",)),
@@ -360,6 +386,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "people",
         WRITE_PEOPLE,
         HASHES_PEOPLE,
+        REPLACE_PEOPLE,
         ("party_org_id", "employer_org_id", "residence_region_id", "reports_to_party_org_id"),
         _by_id,
         _count("party_org_id", "employer_org_id", "residence_region_id", "reports_to_party_org_id"),
@@ -368,6 +395,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "person_skills",
         WRITE_PERSON_SKILLS,
         HASHES_PERSON_SKILLS,
+        None,
         ("person_id", "skill_id", "skill"),
         _person_skill_key,
         lambda _row: 1,
@@ -376,6 +404,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "resources",
         WRITE_RESOURCES,
         HASHES_RESOURCES,
+        REPLACE_RESOURCES,
         ("owner_id", "region_id"),
         _by_id,
         _count("owner_id", "region_id"),
@@ -384,6 +413,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "agreements",
         WRITE_AGREEMENTS,
         HASHES_AGREEMENTS,
+        REPLACE_AGREEMENTS,
         ("party_ids", "lead_id"),
         _by_id,
         _count(multi=("party_ids",)),
@@ -392,6 +422,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "demands",
         WRITE_DEMANDS,
         HASHES_DEMANDS,
+        REPLACE_DEMANDS,
         ("region_id", "required_skills", "required_skill_ids", "assignee_ids", "resource_ids"),
         _by_id,
         _count("region_id", multi=("required_skill_ids", "assignee_ids", "resource_ids")),
@@ -400,6 +431,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         "resource_usages",
         WRITE_RESOURCE_USAGES,
         HASHES_RESOURCE_USAGES,
+        None,
         ("resource_id", "user_id"),
         lambda row: str(row["id"]),
         lambda _row: 1,
@@ -488,18 +520,48 @@ class TableOutcome:
     elements: int = 0
 
 
+# How many rows of each table the database already holds (count store: no scan). A table
+# with none needs no hash lookups, which makes a first load cheaper.
+STORED_COUNTS: Final = """
+RETURN COUNT { (:Region) } AS regions, COUNT { (:Skill) } AS skills,
+       COUNT { (:Organization) } AS organizations, COUNT { (:PartyOrg) } AS party_orgs,
+       COUNT { (:Person) } AS people, COUNT { ()-[:HAS_SKILL]->() } AS person_skills,
+       COUNT { (:Resource) } AS resources, COUNT { (:Agreement) } AS agreements,
+       COUNT { (:Demand) } AS demands, COUNT { ()-[:USED]->() } AS resource_usages
+"""
+
+
+def stored_tables(driver: Driver, database: str) -> set[str]:
+    """The tables of which the database holds at least one node or relationship."""
+    records, _, _ = driver.execute_query(STORED_COUNTS, database_=database, routing_="r")
+    return {table for table, count in records[0].data().items() if count}
+
+
 def write_batch(
-    driver: Driver, database: str, spec: TableWrite, batch: Sequence[Prepared], run_id: str
+    driver: Driver,
+    database: str,
+    spec: TableWrite,
+    batch: Sequence[Prepared],
+    run_id: str,
+    *,
+    lookup: bool = True,
 ) -> tuple[int, int, int]:
     """Write the rows of ``batch`` whose stored hash differs; return (written, skipped, elements).
 
-    The hash lookup and the write are one transaction, so a retried unit of work (the driver
-    retries transient failures) sees its own earlier attempt's outcome consistently.
+    ``lookup=False`` says the table held nothing when the load began, so every row is new.
+    The hash lookup, the removal of changed rows' old relationships and the write are one
+    transaction, so a retried unit of work (the driver retries transient failures) sees its
+    own earlier attempt's outcome consistently.
     """
 
     def work(tx: ManagedTransaction) -> tuple[int, int, int]:
-        stored = {r["key"]: r["hash"] for r in tx.run(spec.hashes, ids=[p.key for p in batch])}
+        stored: dict[str, str | None] = {}
+        if lookup:
+            stored = {r["key"]: r["hash"] for r in tx.run(spec.hashes, ids=[p.key for p in batch])}
         changed = [p for p in batch if stored.get(p.key) != p.hash]
+        replaced = [p.key for p in changed if p.key in stored and stored[p.key] is not None]
+        if replaced and spec.replace is not None:
+            tx.run(spec.replace, ids=replaced).consume()
         if changed:
             tx.run(spec.write, rows=[p.payload for p in changed], run_id=run_id).consume()
         return len(changed), len(batch) - len(changed), sum(p.elements for p in changed)

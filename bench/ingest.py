@@ -1,0 +1,134 @@
+"""Ingest throughput: graph elements (nodes + relationships) written per second.
+
+For each scale, on a fresh local Neo4j: a first load of a generated dataset, then a re-load
+of the same, unchanged dataset (which must skip every row). Run from the repo root:
+
+    python3 -m uv run python -m bench.ingest --scales 10 100
+
+Writes ``bench/results/ingest.json`` and prints a Markdown table for ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from cobuild.logs import configure_logging
+from cobuild.settings import PROJECT_ROOT, LogFormat, Settings
+from graph import runtime
+from graph.connection import create_driver, wait_until_ready
+from graph.migrations import migrate
+from ingest.generate import generate
+from ingest.pipeline import run_ingest
+
+WORK = PROJECT_ROOT / "var" / "bench"
+RESULTS = PROJECT_ROOT / "bench" / "results"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_gb": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3, 1
+        ),
+    }
+
+
+def dataset(scale: float, seed: int) -> Path:
+    """The generated dataset for ``scale``, generated once and kept under var/bench."""
+    out = WORK / f"data-scale-{scale:g}-seed-{seed}"
+    if not (out / "resource_usages.csv").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        generate(scale, seed, out)
+    return out
+
+
+def fresh_database(name: str, heap: str, pagecache: str) -> Settings:
+    """Settings for a local Neo4j with an empty store, started and migrated."""
+    data_dir = WORK / f"db-{name}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    settings = Settings(
+        data_dir=data_dir,
+        local_bolt_port=_free_port(),
+        local_heap=heap,
+        local_pagecache=pagecache,
+        log_format=LogFormat.JSON,
+        log_level="WARNING",
+    )
+    runtime.start(settings)
+    with create_driver(settings) as driver:
+        wait_until_ready(driver)
+        migrate(driver, settings.neo4j_database)
+    return settings
+
+
+def measure(scale: float, seed: int, heap: str, pagecache: str) -> dict[str, Any]:
+    source = dataset(scale, seed)
+    settings = fresh_database(f"ingest-{scale:g}", heap, pagecache)
+    try:
+        with create_driver(settings) as driver:
+            first = run_ingest(settings, source, driver=driver)
+            again = run_ingest(settings, source, driver=driver)
+            records, _, _ = driver.execute_query(
+                "MATCH (n) WHERE NOT (n:IngestRun OR n:SchemaMigration OR n:IngestConfig) "
+                "RETURN count(n) AS nodes"
+            )
+            nodes = records[0]["nodes"]
+            records, _, _ = driver.execute_query("MATCH ()-[r]->() RETURN count(r) AS rels")
+            rels = records[0]["rels"]
+    finally:
+        runtime.stop(settings)
+    elements = nodes + rels
+    return {
+        "scale": scale,
+        "nodes": nodes,
+        "relationships": rels,
+        "first_load_s": round(first.seconds, 2),
+        "first_load_elements_per_s": round(elements / first.seconds),
+        "reload_s": round(again.seconds, 2),
+        "reload_elements_written": again.elements_written,
+        "reload_speedup": round(first.seconds / again.seconds, 2),
+        "valid": first.valid,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scales", type=float, nargs="+", default=[10.0, 100.0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--heap", default="4g")
+    parser.add_argument("--pagecache", default="4g")
+    args = parser.parse_args()
+    configure_logging(Settings(log_level="WARNING"))
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    rows = [measure(scale, args.seed, args.heap, args.pagecache) for scale in args.scales]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"started": started, "machine": machine(), "ingest": rows}
+    (RESULTS / "ingest.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print("| scale | nodes | relationships | first load | elements/s | re-load | speed-up |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['scale']:g} | {r['nodes']:,} | {r['relationships']:,} | {r['first_load_s']} s "
+            f"| {r['first_load_elements_per_s']:,} | {r['reload_s']} s | {r['reload_speedup']}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()
