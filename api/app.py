@@ -9,10 +9,10 @@ from fastapi import FastAPI, Request
 from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context
-from api.routes import health
+from api.routes import health, ingest
 from api.schema import schema
 from cobuild.settings import Settings
-from graph.connection import create_async_driver
+from graph.connection import create_async_driver, create_driver
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -21,10 +21,13 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.driver = create_async_driver(settings)
+        # Ingest (upload) runs in worker threads on the synchronous driver.
+        app.state.sync_driver = create_driver(settings)
         try:
             yield
         finally:
             await app.state.driver.close()
+            app.state.sync_driver.close()
 
     async def context_getter(request: Request) -> Context:
         return Context(driver=request.app.state.driver, settings=settings)
@@ -32,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.include_router(health.router)
+    app.include_router(ingest.router)
     app.include_router(
         GraphQLRouter(schema, context_getter=context_getter, graphql_ide="graphiql"),
         prefix="/graphql",

@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The local Neo4j (used when NEO4J_URI is unset).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+keys_app = typer.Typer(help="API keys for other systems and people.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 log = get_logger("cobuild")
 
@@ -87,6 +89,62 @@ def db_status() -> None:
             raise typer.Exit(code=1) from exc
         versions = sorted(applied_versions(driver, settings.neo4j_database))
     typer.echo(f"  {info.address} {info.agent}, schema versions {versions}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, coordinator, analyst or system")],
+    region: Annotated[
+        str | None, typer.Option(help="region id the key is scoped to (coordinator, system)")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="who or what the key is for")] = None,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from graph.connection import create_driver
+    from graph.keys import create_key
+    from graph.model import Role
+
+    settings = _settings()
+    try:
+        chosen = Role(role)
+    except ValueError:
+        typer.echo(f"unknown role {role!r}: choose one of {[r.value for r in Role]}", err=True)
+        raise typer.Exit(code=2) from None
+    if chosen in (Role.COORDINATOR, Role.SYSTEM) and not region:
+        typer.echo(f"a {chosen.value} key needs --region", err=True)
+        raise typer.Exit(code=2)
+    _ensure_database(settings)
+    with create_driver(settings) as driver:
+        key = create_key(driver, settings.neo4j_database, role=chosen, region_id=region, name=name)
+    typer.echo(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the id part of cb_<id>_…")]) -> None:
+    """Revoke a key; it stops working within a minute on running servers."""
+    from graph.connection import create_driver
+    from graph.keys import revoke_key
+
+    settings = _settings()
+    with create_driver(settings) as driver:
+        revoked = revoke_key(driver, settings.neo4j_database, key_id)
+    typer.echo("revoked" if revoked else "no active key with that id")
+    raise typer.Exit(code=int(not revoked))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    from graph.connection import create_driver
+    from graph.keys import list_keys
+
+    settings = _settings()
+    with create_driver(settings) as driver:
+        for key in list_keys(driver, settings.neo4j_database):
+            state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            typer.echo(
+                f"{key.id}  {key.role:<11} {key.region_id or '-':<14} {state}  {key.name or ''}"
+            )
 
 
 @app.command()
@@ -169,7 +227,8 @@ def demo(
 
     from api.app import create_app
 
-    settings = _settings()
+    # The demo is for a laptop: callers without a key read as analysts.
+    settings = _settings().model_copy(update={"allow_anonymous": True})
     _ensure_database(settings)
     out = settings.data_dir / "demo" / f"scale-{scale:g}-seed-{seed}"
     _load_demo(settings, out, scale, seed)

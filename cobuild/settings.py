@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    allow_anonymous: bool = Field(
+        default=False,
+        description="serve callers without a key as read-only analysts; the demo turns this on",
+    )
+    max_upload_mb: int = Field(default=200, ge=1)
+
     # --- logs --------------------------------------------------------------------------
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.AUTO

@@ -30,6 +30,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "uniqueness constraints, lookup and point indexes, Chinese full-text index",
         (*schema.CONSTRAINTS, *schema.INDEXES, *schema.FULLTEXT),
     ),
+    Migration(2, "API keys", (schema.API_KEY_CONSTRAINT,)),
 )
 
 # Which versions this database already has.

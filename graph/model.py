@@ -27,6 +27,7 @@ class Label(enum.StrEnum):
     DEMAND = "Demand"
     INGEST_RUN = "IngestRun"
     MIGRATION = "SchemaMigration"
+    API_KEY = "ApiKey"
 
 
 class Rel(enum.StrEnum):
@@ -149,6 +150,15 @@ class DemandSource(enum.StrEnum):
     HOTLINE = "hotline"
     GRID_REPORT = "grid_report"
     PLATFORM = "platform"
+
+
+class Role(enum.StrEnum):
+    """Who a caller is, as API keys and tokens state it (docs/security.md)."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"  # scoped to a region subtree
+    ANALYST = "analyst"  # read-only, personal data masked
+    SYSTEM = "system"  # machine client, read-only, scoped
 
 
 # Occupations that put a person in the new employment group (新就业群体) whatever the flag says.

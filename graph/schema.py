@@ -29,6 +29,11 @@ CONSTRAINTS: Final[tuple[str, ...]] = (
     "CREATE CONSTRAINT used_id IF NOT EXISTS FOR ()-[r:USED]-() REQUIRE r.id IS UNIQUE",
 )
 
+# Added by migration 2: API keys are looked up by their public id.
+API_KEY_CONSTRAINT: Final = (
+    "CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE"
+)
+
 # --- lookup indexes for the filters the questions use ----------------------------------------
 INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX region_level IF NOT EXISTS FOR (n:Region) ON (n.level)",

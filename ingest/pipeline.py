@@ -134,7 +134,7 @@ def _run(
         "ingest.validated",
         source=str(source),
         valid=dataset.report.valid,
-        issues=len(dataset.report.issues),
+        issues=dataset.report.issue_count,
         seconds=round(time.perf_counter() - started, 2),
     )
     if dry_run or (strict and not dataset.report.valid):

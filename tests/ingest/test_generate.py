@@ -184,11 +184,8 @@ def test_headers_are_the_contract_columns(dataset: Dataset) -> None:
 def test_ids_are_unique_across_the_dataset(dataset: Dataset) -> None:
     ids = Counter(row["id"] for table in NODE_TABLES for row in dataset.tables[table])
     assert [i for i, n in ids.items() if n > 1] == []
-    assert not any(
-        re.fullmatch(r"\d{17}[\dX]", i) and len(i) == 18
-        for i in ids
-        if i in dataset.by_id("people")
-    )
+    # Internal person ids, never anything shaped like a national ID number.
+    assert all(re.fullmatch(r"P-\d{6}-\d{6}", row["id"]) for row in dataset.tables["people"])
 
 
 def test_every_18_character_org_id_has_a_valid_check_character(dataset: Dataset) -> None:
@@ -197,7 +194,7 @@ def test_every_18_character_org_id_has_a_valid_check_character(dataset: Dataset)
     assert len(long) > 0.6 * len(codes)
     for code in long:
         assert all(c in USCC_CHARS for c in code), code
-        total = sum(USCC_CHARS.index(c) * w for c, w in zip(code, USCC_WEIGHTS, strict=False))
+        total = sum(USCC_CHARS.index(c) * w for c, w in zip(code[:17], USCC_WEIGHTS, strict=True))
         assert USCC_CHARS[(31 - total % 31) % 31] == code[17], code
     assert all(c.startswith("ORG-") for c in codes if len(c) != 18)
 
@@ -245,11 +242,21 @@ def test_enumerations_dates_and_numbers_are_well_formed(dataset: Dataset) -> Non
             assert day(row["joined_on"]) <= REFERENCE_DATE
     for row in t["demands"]:
         created = datetime.fromisoformat(row["created_at"])
+        assert created.tzinfo is not None
         assert created.date() <= REFERENCE_DATE
         if row["resolved_at"]:
             assert datetime.fromisoformat(row["resolved_at"]) >= created
         assert 1 <= int(row["urgency"]) <= 5
         assert int(row["affected_people"]) >= 0
+    for row in t["resources"]:
+        if row["available_from"] and row["available_to"]:
+            assert day(row["available_from"]) <= day(row["available_to"])
+        assert row["capacity"] == "" or int(row["capacity"]) > 0
+    for row in t["agreements"]:
+        assert day(row["signed_on"]) <= REFERENCE_DATE
+        assert not row["expires_on"] or day(row["signed_on"]) < day(row["expires_on"])
+    for row in t["party_orgs"]:
+        assert not row["valid_to"] or day(row["founded_on"]) < day(row["valid_to"])
     for row in t["resource_usages"]:
         assert day(row["used_on"]) <= REFERENCE_DATE
         assert 1 <= int(row["effect_rating"]) <= 5
@@ -291,7 +298,9 @@ def test_references_resolve_to_the_right_kind(dataset: Dataset) -> None:
         member = row["is_party_member"] == "true"
         assert (row["party_org_id"] in party_orgs) if member else not row["party_org_id"]
         assert not row["employer_org_id"] or row["employer_org_id"] in orgs
-        assert not row["reports_to_party_org_id"] or row["reports_to_party_org_id"] in party_orgs
+        if row["reports_to_party_org_id"]:  # 双报到 is to a community party organisation
+            where = party_orgs[row["reports_to_party_org_id"]]["region_id"]
+            assert regions[where]["level"] == RegionLevel.COMMUNITY
         if row["residence_region_id"]:
             assert regions[row["residence_region_id"]]["level"] in RESIDENCE_LEVELS
     for row in resources.values():
@@ -307,6 +316,10 @@ def test_references_resolve_to_the_right_kind(dataset: Dataset) -> None:
         assert all(p in people for p in multi(row["assignee_ids"]))
         assert all(r in resources for r in multi(row["resource_ids"]))
         assert set(multi(row["required_resource_kinds"])) <= set(ResourceKind)
+    uses = Counter(
+        (r["resource_id"], r["user_id"], r["used_on"]) for r in dataset.tables["resource_usages"]
+    )
+    assert max(uses.values()) == 1  # a use is known by resource, user and day
     for row in dataset.tables["resource_usages"]:
         assert row["resource_id"] in resources
         assert row["user_id"] in units or row["user_id"] in demands

@@ -145,3 +145,62 @@ def test_typed_values(from_csv: ValidatedDataset) -> None:
     assert isinstance(resource["shareable"], bool)
     for row in from_csv.tables["organizations"]:
         assert type(row["kind"]) is str  # plain codes, not enum members
+
+
+def test_sample_unified_social_credit_codes() -> None:
+    from ingest.rows import USCC_ALPHABET, looks_like_uscc, uscc_check_character
+
+    codes = [r["id"] for r in _csv_rows("organizations") if looks_like_uscc(r["id"])]
+    assert codes
+    for code in codes:
+        assert uscc_check_character(code[:17]) == code[17]
+        for position in (0, 9, 16, 17):
+            ch = code[position]
+            other = USCC_ALPHABET[(USCC_ALPHABET.index(ch) + 1) % len(USCC_ALPHABET)]
+            flipped = code[:position] + other + code[position + 1 :]
+            assert uscc_check_character(flipped[:17]) != flipped[17]
+
+
+def test_chinese_labels_and_typed_cells_mean_the_same(
+    tmp_path: Path, from_csv: ValidatedDataset
+) -> None:
+    """The sample rewritten the way a Chinese office would type it: Chinese sheet and column
+    names, Chinese enumeration labels, 是/否, real date cells and numbers, 、 between items."""
+    import datetime as dt
+
+    import openpyxl
+
+    from ingest.contract import ENUM_LABELS, ColumnKind
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for table in TABLES.values():
+        sheet = book.create_sheet(table.alias)
+        sheet.append([column.alias for column in table.columns])
+        for raw in _csv_rows(table.name):
+            cells: list[object] = []
+            for column in table.columns:
+                text = raw[column.name]
+                value: object = text
+                if not text:
+                    value = None
+                elif column.kind is ColumnKind.ENUM:
+                    assert column.enum is not None
+                    labels = ENUM_LABELS[column.enum]
+                    value = "、".join(labels[item] for item in text.split(";"))
+                elif column.kind is ColumnKind.BOOLEAN:
+                    value = "是" if text == "true" else "否"
+                elif column.kind is ColumnKind.DATE:
+                    value = dt.date.fromisoformat(text)
+                elif column.kind in (ColumnKind.INTEGER, ColumnKind.NUMBER):
+                    value = float(text)
+                elif column.multi:
+                    value = "，".join(text.split(";"))
+                cells.append(value)
+            sheet.append(cells)
+    path = tmp_path / "中文.xlsx"
+    book.save(path)
+    result = validate_dataset(path)
+    assert result.report.valid, result.report.issues[:5]
+    for name in TABLES:
+        assert _sorted(result.tables[name]) == _sorted(from_csv.tables[name]), name

@@ -579,7 +579,9 @@ def test_max_issues_caps_the_list_but_counts_all(tmp_path: Path) -> None:
 class FakeGraph:
     """Stands in for the graph a dataset adds to."""
 
-    def __init__(self, entities: Mapping[str, KnownEntity], skills: Mapping[str, list[str]]):
+    def __init__(
+        self, entities: Mapping[str, KnownEntity], skills: Mapping[str, list[str] | str]
+    ) -> None:
         self._entities = dict(entities)
         self._skills = dict(skills)
         self.asked: list[str] = []
@@ -588,7 +590,7 @@ class FakeGraph:
         self.asked.extend(ids)
         return {i: self._entities[i] for i in ids if i in self._entities}
 
-    def skills_by_name(self, names: Collection[str]) -> dict[str, list[str]]:
+    def skills_by_name(self, names: Collection[str]) -> dict[str, list[str] | str]:
         return {n: self._skills[n] for n in names if n in self._skills}
 
 
@@ -662,3 +664,12 @@ def test_ambiguous_skill_in_the_graph(tmp_path: Path) -> None:
     result = validate_dataset(write_dataset(tmp_path / "data", tables), known=graph)
     issue = only_issue(result, "ambiguous-skill")
     assert_messages(issue, "SK-A", "SK-B")
+
+
+def test_a_graph_may_name_one_skill_id_as_a_bare_string(tmp_path: Path) -> None:
+    tables = base()
+    tables["person_skills"][0]["skill"] = "无人机操作"
+    graph = FakeGraph({}, {"无人机操作": "SK-OLD"})
+    result = validate_dataset(write_dataset(tmp_path / "data", tables), known=graph)
+    assert result.report.valid, result.report.issues
+    assert result.tables["person_skills"][0]["skill_id"] == "SK-OLD"

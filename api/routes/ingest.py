@@ -1,0 +1,116 @@
+"""Upload a dataset for ingest: the same pipeline and report as ``cobuild ingest``.
+
+Other systems POST one file as multipart form data: an ``.xlsx`` workbook, a ``.zip`` of
+table files, or a single ``NAME.csv`` / ``NAME.jsonl`` table (the file name says the table).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from api.security import Principal, require_roles
+from graph.model import Role
+from ingest.pipeline import run_ingest
+
+router = APIRouter(tags=["ingest"])
+
+TABLE_SUFFIXES: Final = frozenset({".csv", ".jsonl"})
+WORKBOOK_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
+MAX_ZIP_MEMBERS: Final = 200
+CHUNK: Final = 1024 * 1024
+
+
+def _bad(detail: str, code: int = status.HTTP_400_BAD_REQUEST) -> HTTPException:
+    return HTTPException(code, detail)
+
+
+async def _save(upload: UploadFile, target: Path, limit: int) -> None:
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _bad(
+                    f"upload larger than {limit // CHUNK} MB",
+                    status.HTTP_413_CONTENT_TOO_LARGE,
+                )
+            out.write(chunk)
+
+
+def _extract(archive: Path, into: Path, limit: int) -> None:
+    """Unpack table files only, refusing path tricks and zip bombs."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = [m for m in bundle.infolist() if not m.is_dir()]
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise _bad(f"zip holds more than {MAX_ZIP_MEMBERS} files")
+            if sum(m.file_size for m in members) > limit * 5:
+                raise _bad("zip expands to more than five times the upload limit")
+            for member in members:
+                name = PurePosixPath(member.filename)
+                if name.name.startswith(".") or "__MACOSX" in name.parts:
+                    continue
+                suffix = name.suffix.lower()
+                if suffix not in TABLE_SUFFIXES | WORKBOOK_SUFFIXES:
+                    continue
+                # Flatten: only the file name counts, so "../x" cannot escape the folder.
+                with bundle.open(member) as source, (into / name.name).open("wb") as out:
+                    shutil.copyfileobj(source, out)
+    except zipfile.BadZipFile as exc:
+        raise _bad(f"not a readable zip file: {exc}") from exc
+
+
+@router.post("/ingest")
+async def upload_dataset(
+    request: Request,
+    file: UploadFile,
+    principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
+    strict: bool = False,
+    dry_run: bool = False,
+    sync: bool = False,
+    keep_extra: bool = False,
+) -> dict[str, Any]:
+    """Validate and load the uploaded dataset; return the report and what was written.
+
+    ``valid`` false means rows were rejected (listed in ``report.issues``); with ``strict``
+    or ``dry_run`` nothing was written.
+    """
+    settings = request.app.state.settings
+    limit = settings.max_upload_mb * CHUNK
+    filename = PurePosixPath(file.filename or "").name
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix not in TABLE_SUFFIXES | WORKBOOK_SUFFIXES | {".zip"}:
+        raise _bad("upload an .xlsx workbook, a .zip of table files, or NAME.csv / NAME.jsonl")
+    with tempfile.TemporaryDirectory(prefix="cobuild-upload-") as tmp:
+        folder = Path(tmp) / "dataset"
+        folder.mkdir()
+        if suffix == ".zip":
+            archive = Path(tmp) / "upload.zip"
+            await _save(file, archive, limit)
+            _extract(archive, folder, limit)
+            source = folder
+        elif suffix in WORKBOOK_SUFFIXES:
+            source = folder / f"upload{suffix}"
+            await _save(file, source, limit)
+        else:
+            await _save(file, folder / filename, limit)
+            source = folder
+        result = await run_in_threadpool(
+            run_ingest,
+            settings,
+            source,
+            strict=strict,
+            dry_run=dry_run,
+            sync=sync,
+            keep_extra=keep_extra,
+            driver=request.app.state.sync_driver,
+            user=f"api-key:{principal.key_id}",
+        )
+    return {**result.summary(), "report": result.report.to_dict()}
