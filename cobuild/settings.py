@@ -76,7 +76,10 @@ class Settings(BaseSettings):
         description="Fernet key (urlsafe base64, 32 bytes) that encrypts phone numbers at rest; "
         "without it only a masked form and a salted hash are stored",
     )
-    ingest_batch_size: int = Field(default=2000, ge=1, le=50_000)
+    ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    ingest_writers: int = Field(
+        default=2, ge=1, le=8, description="write transactions in flight at once"
+    )
 
     # --- API ---------------------------------------------------------------------------
     api_host: str = "127.0.0.1"

@@ -537,8 +537,9 @@ class _Generator:
             if org.kind == OrgKind.SOCIAL_ORGANIZATION and len(self.city_wcs) >= 2:
                 # A city-wide alliance across districts: the brokers of question 5.
                 wcs = rng.sample(self.city_wcs, min(len(self.city_wcs), rng.randint(3, 10)))
-                self.agreement(batch, f"{org.name}“红色海韵”志愿服务联盟", AgreementKind.ALLIANCE,
-                               [org.id, *wcs], org.id, expiry="never")  # fmt: skip
+                name = f"{words.CITY_NAME}“红色{org.brand}”志愿服务联盟"
+                self.agreement(batch, name, AgreementKind.ALLIANCE, [org.id, *wcs], org.id,
+                               expiry="never")  # fmt: skip
             if org.kind == OrgKind.HOSPITAL:
                 for home in rng.sample(self.city_homes, min(len(self.city_homes), 4)):
                     self.agreement(batch, f"{_short(org.name)}与{home.place.name}医疗结对共建协议",
@@ -1589,12 +1590,14 @@ class _Generator:
                 last = min(last, res.available_to.toordinal())
             if first > last or not users:
                 continue
+            # A use is known by resource, user and day: never two of one user on one day.
+            seen: list[tuple[str, int]] = []
             for _ in range(n):
-                user = rng.choice(users)
-                if user != res.owner_id:
+                user, day = rng.choice(users), rng.randint(first, last)
+                if user != res.owner_id and (user, day) not in seen:
+                    seen.append((user, day))
                     rating = rng.choices((1, 2, 3, 4, 5), cum_weights=(2, 7, 27, 65, 100))[0]
-                    used = date.fromordinal(rng.randint(first, last))
-                    batch.usages.append([res.id, user, used, rating])
+                    batch.usages.append([res.id, user, date.fromordinal(day), rating])
 
     # -- writing --------------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ import json
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -213,20 +215,27 @@ def _write_tables(
             result.tables[spec.table] = outcome
             task = progress.add_task(spec.table, total=len(rows)) if progress else None
             table_started = time.perf_counter()
-            for batch in batches(prepare(spec, rows, vault), settings.ingest_batch_size):
-                written, skipped, elements = write_batch(
-                    driver,
-                    settings.neo4j_database,
-                    spec,
-                    batch,
-                    run_id,
-                    lookup=spec.table in stored,
-                )
-                outcome.written += written
-                outcome.skipped += skipped
-                outcome.elements += elements
-                if progress is not None and task is not None:
-                    progress.advance(task, len(batch))
+            # Two transactions in flight: Neo4j writes one batch while the other is sent and
+            # the next is prepared. Batches of a table are independent (every row's
+            # references point at earlier tables, or at MERGEd placeholders).
+            with ThreadPoolExecutor(max_workers=settings.ingest_writers) as pool:
+                pending: set[Future[tuple[int, int, int]]] = set()
+                for batch in batches(prepare(spec, rows, vault), settings.ingest_batch_size):
+                    if len(pending) >= settings.ingest_writers:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        _tally(done, outcome, progress, task)
+                    pending.add(
+                        pool.submit(
+                            write_batch,
+                            driver,
+                            settings.neo4j_database,
+                            spec,
+                            batch,
+                            run_id,
+                            lookup=spec.table in stored,
+                        )
+                    )
+                _tally(wait(pending).done, outcome, progress, task)
             seconds = time.perf_counter() - table_started
             log.info(
                 "ingest.table",
@@ -236,6 +245,21 @@ def _write_tables(
                 skipped=outcome.skipped,
                 rows_per_s=round(outcome.rows / seconds) if seconds > 0 else None,
             )
+
+
+def _tally(
+    done: Iterable[Future[tuple[int, int, int]]],
+    outcome: TableOutcome,
+    progress: Progress | None,
+    task: TaskID | None,
+) -> None:
+    for future in done:
+        written, skipped, elements = future.result()  # re-raises a failed batch
+        outcome.written += written
+        outcome.skipped += skipped
+        outcome.elements += elements
+        if progress is not None and task is not None:
+            progress.advance(task, written + skipped)
 
 
 class _RateColumn(ProgressColumn):
