@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context
+from api.loaders import build_loaders
 from api.routes import health, ingest
 from api.schema import schema
 from cobuild.settings import Settings
@@ -30,7 +31,12 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.sync_driver.close()
 
     async def context_getter(request: Request) -> Context:
-        return Context(driver=request.app.state.driver, settings=settings)
+        driver = request.app.state.driver
+        return Context(
+            driver=driver,
+            settings=settings,
+            loaders=build_loaders(driver, settings.neo4j_database),
+        )
 
     app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from neo4j import AsyncDriver
 from strawberry.fastapi import BaseContext
 
+from api.loaders import Loaders
 from cobuild.settings import Settings
 
 
@@ -14,6 +15,7 @@ from cobuild.settings import Settings
 class Context(BaseContext):
     driver: AsyncDriver
     settings: Settings
+    loaders: Loaders
 
     @property
     def database(self) -> str:

@@ -96,4 +96,3 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 def clear_cache() -> None:
     """Forget verified keys (tests, and after a revocation on this process)."""
     _verified.clear()
-

@@ -94,10 +94,8 @@ def empty_graph(driver: Driver, neo4j_settings: Settings) -> Driver:
 
 # Whether the shared database holds exactly the sample, as loaded by ``sample_graph``.
 SAMPLE_LOADED = """
-MATCH (r:IngestRun {source: $source, status: 'completed'})
-WITH count(r) AS runs
-MATCH (n) WHERE NOT (n:IngestRun OR n:SchemaMigration OR n:IngestConfig)
-RETURN runs, count(n) AS nodes
+RETURN COUNT { (r:IngestRun {source: $source, status: 'completed'}) } AS runs,
+       COUNT { (n) WHERE NOT (n:IngestRun OR n:SchemaMigration OR n:IngestConfig) } AS nodes
 """
 SAMPLE_NODES = 159 + 50 + 31 + 201 + 48 + 48 + 15 + 27
 

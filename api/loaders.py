@@ -1,0 +1,55 @@
+"""DataLoaders, built per request: one database round trip per kind of fetch per level.
+
+``nodes_by_kind_and_id`` batches entity lookups by kind; ``pages_by_tie_and_id`` batches the
+neighbours of many nodes through one tie (with the same page window) into one query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from neo4j import AsyncDriver
+from strawberry.dataloader import DataLoader
+
+from queries.entities import EMPTY_PAGE, Kind, Page, Record, Tie, nodes_by_id, related
+
+NodeKey = tuple[Kind | None, str]  # None: any unit
+TieKey = tuple[Tie, str, int, int]  # tie, node id, first, offset
+
+
+@dataclass
+class Loaders:
+    nodes_by_kind_and_id: DataLoader[NodeKey, Record | None]
+    pages_by_tie_and_id: DataLoader[TieKey, Page]
+
+
+def build_loaders(driver: AsyncDriver, database: str) -> Loaders:
+    """Fresh loaders for one request (their caches must not outlive it)."""
+
+    async def load_nodes(keys: Sequence[NodeKey]) -> list[Record | None]:
+        by_kind: dict[Kind | None, list[str]] = defaultdict(list)
+        for kind, ident in keys:
+            by_kind[kind].append(ident)
+        found: dict[NodeKey, Record] = {}
+        for kind, ids in by_kind.items():
+            for ident, record in (await nodes_by_id(driver, database, kind, ids)).items():
+                found[(kind, ident)] = record
+        return [found.get(key) for key in keys]
+
+    async def load_pages(keys: Sequence[TieKey]) -> list[Page]:
+        groups: dict[tuple[Tie, int, int], list[str]] = defaultdict(list)
+        for tie, ident, first, offset in keys:
+            groups[(tie, first, offset)].append(ident)
+        pages: dict[TieKey, Page] = {}
+        for (tie, first, offset), ids in groups.items():
+            found = await related(driver, database, tie, ids, first=first, offset=offset)
+            for ident, page in found.items():
+                pages[(tie, ident, first, offset)] = page
+        return [pages.get(key, EMPTY_PAGE) for key in keys]
+
+    return Loaders(
+        nodes_by_kind_and_id=DataLoader(load_fn=load_nodes),
+        pages_by_tie_and_id=DataLoader(load_fn=load_pages),
+    )

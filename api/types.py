@@ -1,0 +1,473 @@
+"""GraphQL types of the entities and their ties · 实体及其关系的 GraphQL 类型.
+
+Each type maps a ``queries.entities`` record field for field; ties are fields resolved
+through the per-request DataLoaders, so a nested query costs one round trip per level.
+Lists are cursor-paginated connections (``first`` ≤ 500, ``after``) with ``totalCount``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from api.context import Context
+from api.errors import bad_input
+from queries.entities import (
+    MAX_PAGE,
+    AgreementRecord,
+    DemandRecord,
+    Linked,
+    OrganizationRecord,
+    PartyOrgRecord,
+    PersonRecord,
+    Record,
+    RegionRecord,
+    ResourceRecord,
+    SkillRecord,
+    Tie,
+)
+
+T = TypeVar("T")
+DEFAULT_PAGE = 50
+
+
+# --- pagination -------------------------------------------------------------------------------
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The offset after ``cursor`` (0 without one); a malformed cursor is bad input."""
+    if cursor is None:
+        return 0
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().partition(":")
+        offset = int(number)
+    except (ValueError, UnicodeError) as exc:
+        raise bad_input(f"malformed cursor {cursor!r}") from exc
+    if kind != "o" or offset < 0:
+        raise bad_input(f"malformed cursor {cursor!r}")
+    return offset + 1
+
+
+def page_window(first: int | None, after: str | None) -> tuple[int, int]:
+    """(first, offset) from connection arguments; raises BAD_USER_INPUT when out of range."""
+    size = DEFAULT_PAGE if first is None else first
+    if not 0 <= size <= MAX_PAGE:
+        raise bad_input(f"first must be between 0 and {MAX_PAGE}, got {size}")
+    return size, decode_cursor(after)
+
+
+@strawberry.type(description="Where a page ends · 分页信息")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="An item of a page with its cursor · 分页条目")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list · 分页列表")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="All items matching, over every page · 总数")
+    async def total_count(self) -> int:
+        return await self._total()
+
+    @strawberry.field(description="The page's items without cursors · 本页条目")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def connection(
+    items: list[T], offset: int, has_next: bool, total: Callable[[], Awaitable[int]]
+) -> Connection[T]:
+    edges = [Edge(cursor=encode_cursor(offset + i), node=item) for i, item in enumerate(items)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        _total=total,
+    )
+
+
+def _constant(value: int) -> Callable[[], Awaitable[int]]:
+    async def total() -> int:
+        return value
+
+    return total
+
+
+async def _tie_page(
+    info: Info[Context, None], tie: Tie, ident: str, first: int | None, after: str | None
+) -> tuple[list[Linked], int, int]:
+    size, offset = page_window(first, after)
+    page = await info.context.loaders.pages_by_tie_and_id.load((tie, ident, size, offset))
+    return list(page.items), offset, page.total
+
+
+async def _tie_connection(
+    info: Info[Context, None], tie: Tie, ident: str, first: int | None, after: str | None
+) -> Connection[object]:
+    items, offset, total = await _tie_page(info, tie, ident, first, after)
+    converted = [to_type(link.record) for link in items]
+    return connection(converted, offset, offset + len(items) < total, _constant(total))
+
+
+async def _one(info: Info[Context, None], tie: Tie, ident: str) -> object | None:
+    items, _, _ = await _tie_page(info, tie, ident, 1, None)
+    return to_type(items[0].record) if items else None
+
+
+# --- entity types -----------------------------------------------------------------------------
+
+
+@strawberry.type(name="Region", description="An administrative or grid unit · 区划/网格")
+class RegionType:
+    id: strawberry.ID
+    name: str
+    level: str = strawberry.field(description="province … building · 层级")
+    level_rank: int | None = strawberry.field(description="0 = province … 7 = building")
+    lat: float | None
+    lon: float | None
+    population: int | None
+    households: int | None
+
+    @strawberry.field(description="The region it is part of · 上级区划")
+    async def parent(self, info: Info[Context, None]) -> RegionType | None:
+        return await _one(info, Tie.REGION_PARENT, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Regions directly below · 下级区划")
+    async def children(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[RegionType]:
+        return await _tie_connection(info, Tie.REGION_CHILDREN, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Organizations sitting directly in it · 辖区单位")
+    async def organizations(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[OrganizationType]:
+        return await _tie_connection(info, Tie.REGION_ORGANIZATIONS, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Party organisations sitting directly in it · 辖区党组织")
+    async def party_orgs(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PartyOrgType]:
+        return await _tie_connection(info, Tie.REGION_PARTY_ORGS, self.id, first, after)  # type: ignore[return-value]
+
+
+@strawberry.type(
+    name="Organization",
+    description="A non-party unit: agency, enterprise, social organization … · 单位",
+)
+class OrganizationType:
+    id: strawberry.ID
+    name: str
+    kind: str = strawberry.field(description="organization kind · 类型")
+    sector: str = strawberry.field(description="traditional / new_economic / new_social · 领域")
+    address: str | None
+    lat: float | None
+    lon: float | None
+    employees: int | None = strawberry.field(description="从业人数")
+
+    @strawberry.field(description="Where it sits · 所在区划")
+    async def region(self, info: Info[Context, None]) -> RegionType | None:
+        return await _one(info, Tie.PLACED_REGION, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Party organisations set up in or covering it · 覆盖它的党组织")
+    async def party_orgs(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PartyOrgType]:
+        return await _tie_connection(info, Tie.ORGANIZATION_PARTY_ORGS, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="People it employs · 从业人员")
+    async def employed_people(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PersonType]:
+        return await _tie_connection(info, Tie.ORGANIZATION_EMPLOYEES, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Resources it owns · 拥有的资源")
+    async def resources(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[ResourceType]:
+        return await _tie_connection(info, Tie.UNIT_RESOURCES, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Co-building agreements it is party to · 参与的共建协议")
+    async def agreements(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[AgreementType]:
+        return await _tie_connection(info, Tie.UNIT_AGREEMENTS, self.id, first, after)  # type: ignore[return-value]
+
+
+@strawberry.type(name="PartyOrg", description="A party organisation · 党组织")
+class PartyOrgType:
+    id: strawberry.ID
+    name: str
+    type: str = strawberry.field(description="committee, branch, temporary … · 类型")
+    founded_on: date | None = strawberry.field(description="成立日期")
+    valid_to: date | None = strawberry.field(description="撤销日期 (temporary ones end here)")
+
+    @strawberry.field(description="Where it sits · 所在区划")
+    async def region(self, info: Info[Context, None]) -> RegionType | None:
+        return await _one(info, Tie.PLACED_REGION, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The organisation it reports to · 上级党组织")
+    async def parent(self, info: Info[Context, None]) -> PartyOrgType | None:
+        return await _one(info, Tie.PARTY_ORG_PARENT, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Organisations reporting to it · 下级党组织")
+    async def children(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PartyOrgType]:
+        return await _tie_connection(info, Tie.PARTY_ORG_CHILDREN, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="The organization it is set up in · 依托单位")
+    async def host_organization(self, info: Info[Context, None]) -> OrganizationType | None:
+        return await _one(info, Tie.PARTY_ORG_HOST, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Further organizations it covers · 覆盖单位")
+    async def covered_organizations(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[OrganizationType]:
+        return await _tie_connection(info, Tie.PARTY_ORG_COVERED, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Members whose membership it keeps · 党员")
+    async def members(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PersonType]:
+        return await _tie_connection(info, Tie.PARTY_ORG_MEMBERS, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="People reporting to it (双报到) · 报到人员")
+    async def reporting_people(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PersonType]:
+        return await _tie_connection(info, Tie.PARTY_ORG_REPORTING, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Its secretary · 书记")
+    async def secretary(self, info: Info[Context, None]) -> PersonType | None:
+        return await _one(info, Tie.PARTY_ORG_SECRETARY, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Resources it owns · 拥有的资源")
+    async def resources(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[ResourceType]:
+        return await _tie_connection(info, Tie.UNIT_RESOURCES, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="Co-building agreements it is party to · 参与的共建协议")
+    async def agreements(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[AgreementType]:
+        return await _tie_connection(info, Tie.UNIT_AGREEMENTS, self.id, first, after)  # type: ignore[return-value]
+
+
+@strawberry.type(name="PersonSkill", description="A skill a person holds · 人员技能")
+class PersonSkillType:
+    skill: SkillType
+    level: int = strawberry.field(description="1–5 · 熟练度")
+    certified: bool = strawberry.field(description="持证")
+
+
+@strawberry.type(
+    name="Person", description="A party member, resident, volunteer or activist · 人员"
+)
+class PersonType:
+    id: strawberry.ID
+    name: str
+    is_party_member: bool = strawberry.field(description="是否党员")
+    gender: str | None
+    birth_year: int | None
+    occupation: str | None
+    new_employment_group: bool = strawberry.field(description="新就业群体")
+    roles: list[str] = strawberry.field(description="书记, 网格员, 志愿者 … (English codes)")
+    joined_on: date | None = strawberry.field(description="入党日期")
+    phone: str | None = strawberry.field(description="Masked mobile number · 手机号(脱敏)")
+
+    @strawberry.field(description="Where their membership is kept · 所在党组织")
+    async def party_org(self, info: Info[Context, None]) -> PartyOrgType | None:
+        return await _one(info, Tie.PERSON_PARTY_ORG, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Their employer · 工作单位")
+    async def employer(self, info: Info[Context, None]) -> OrganizationType | None:
+        return await _one(info, Tie.PERSON_EMPLOYER, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Where they reside · 居住区划")
+    async def residence(self, info: Info[Context, None]) -> RegionType | None:
+        return await _one(info, Tie.PERSON_RESIDENCE, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The community party organisation they report to · 报到党组织")
+    async def reports_to(self, info: Info[Context, None]) -> PartyOrgType | None:
+        return await _one(info, Tie.PERSON_REPORTS_TO, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Their skills with level · 技能特长")
+    async def skills(self, info: Info[Context, None]) -> list[PersonSkillType]:
+        items, _, _ = await _tie_page(info, Tie.PERSON_SKILLS, self.id, MAX_PAGE, None)
+        return [
+            PersonSkillType(
+                skill=to_type(link.record),  # type: ignore[arg-type]
+                level=int(link.tie.get("level", 3)),
+                certified=bool(link.tie.get("certified", False)),
+            )
+            for link in items
+        ]
+
+    @strawberry.field(description="Demands assigned to them · 承接的诉求")
+    async def demands(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[DemandType]:
+        return await _tie_connection(info, Tie.PERSON_DEMANDS, self.id, first, after)  # type: ignore[return-value]
+
+
+@strawberry.type(name="Skill", description="A speciality in the taxonomy · 技能")
+class SkillType:
+    id: strawberry.ID
+    name: str
+    aliases: list[str] = strawberry.field(description="别名")
+
+    @strawberry.field(description="Broader category · 上级类别")
+    async def parent(self, info: Info[Context, None]) -> SkillType | None:
+        return await _one(info, Tie.SKILL_PARENT, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Narrower skills · 下级技能")
+    async def children(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[SkillType]:
+        return await _tie_connection(info, Tie.SKILL_CHILDREN, self.id, first, after)  # type: ignore[return-value]
+
+    @strawberry.field(description="People holding it · 持有人员")
+    async def holders(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[PersonType]:
+        return await _tie_connection(info, Tie.SKILL_HOLDERS, self.id, first, after)  # type: ignore[return-value]
+
+
+Unit = Annotated[
+    OrganizationType | PartyOrgType,
+    strawberry.union("Unit", description="An organization or a party organisation · 单位或党组织"),
+]
+
+
+@strawberry.type(name="Resource", description="A governance resource · 治理资源")
+class ResourceType:
+    id: strawberry.ID
+    name: str
+    kind: str = strawberry.field(description="venue, fund, service … · 类型")
+    shareable: bool = strawberry.field(description="可共享")
+    status: str = strawberry.field(description="available / in_use / unavailable · 状态")
+    scenarios: list[str] = strawberry.field(description="适用场景")
+    capacity: float | None
+    capacity_unit: str | None
+    available_from: date | None
+    available_to: date | None
+    lat: float | None
+    lon: float | None
+
+    @strawberry.field(description="The unit owning it · 所属单位")
+    async def owner(self, info: Info[Context, None]) -> Unit | None:
+        return await _one(info, Tie.RESOURCE_OWNER, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Where it sits · 所在区划")
+    async def region(self, info: Info[Context, None]) -> RegionType | None:
+        return await _one(info, Tie.PLACED_REGION, self.id)  # type: ignore[return-value]
+
+
+@strawberry.type(name="AgreementParty", description="A party to an agreement · 共建方")
+class AgreementPartyType:
+    unit: Unit
+    lead: bool = strawberry.field(description="牵头方")
+
+
+@strawberry.type(name="Agreement", description="A co-building agreement · 共建协议")
+class AgreementType:
+    id: strawberry.ID
+    name: str
+    kind: str = strawberry.field(description="pairing, alliance, joint_meeting, project · 类型")
+    topics: list[str] = strawberry.field(description="共建内容")
+    signed_on: date | None
+    expires_on: date | None
+
+    @strawberry.field(description="Its parties, the lead marked · 共建方")
+    async def parties(self, info: Info[Context, None]) -> list[AgreementPartyType]:
+        items, _, _ = await _tie_page(info, Tie.AGREEMENT_PARTIES, self.id, MAX_PAGE, None)
+        return [
+            AgreementPartyType(
+                unit=to_type(link.record),  # type: ignore[arg-type]
+                lead=bool(link.tie.get("lead", False)),
+            )
+            for link in items
+        ]
+
+
+@strawberry.type(name="Demand", description="A residents' request or governance task · 诉求")
+class DemandType:
+    id: strawberry.ID
+    title: str
+    status: str = strawberry.field(description="open / assigned / resolved / closed · 状态")
+    created_at: datetime | None
+    scenario: str | None
+    required_resource_kinds: list[str]
+    urgency: int | None
+    affected_people: int | None
+    resolved_at: datetime | None
+    rating: int | None
+    source: str | None
+
+    @strawberry.field(description="Where it arose · 所在区划")
+    async def region(self, info: Info[Context, None]) -> RegionType | None:
+        return await _one(info, Tie.PLACED_REGION, self.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Skills it needs · 所需技能")
+    async def required_skills(self, info: Info[Context, None]) -> list[SkillType]:
+        items, _, _ = await _tie_page(info, Tie.DEMAND_SKILLS, self.id, MAX_PAGE, None)
+        return [to_type(link.record) for link in items]  # type: ignore[misc]
+
+    @strawberry.field(description="People it is assigned to · 承接人")
+    async def assignees(self, info: Info[Context, None]) -> list[PersonType]:
+        items, _, _ = await _tie_page(info, Tie.DEMAND_ASSIGNEES, self.id, MAX_PAGE, None)
+        return [to_type(link.record) for link in items]  # type: ignore[misc]
+
+    @strawberry.field(description="Resources it used · 使用资源")
+    async def resources(self, info: Info[Context, None]) -> list[ResourceType]:
+        items, _, _ = await _tie_page(info, Tie.DEMAND_RESOURCES, self.id, MAX_PAGE, None)
+        return [to_type(link.record) for link in items]  # type: ignore[misc]
+
+
+# --- records → types ------------------------------------------------------------------------
+
+
+def to_type(record: Record) -> object:
+    """The GraphQL object for a query record (field for field; lists as lists)."""
+    values: dict[str, Any] = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in asdict(record).items()
+    }
+    match record:
+        case RegionRecord():
+            return RegionType(**values)
+        case OrganizationRecord():
+            return OrganizationType(**values)
+        case PartyOrgRecord():
+            return PartyOrgType(**values)
+        case PersonRecord():
+            values["phone"] = values.pop("phone_masked")
+            return PersonType(**values)
+        case SkillRecord():
+            return SkillType(**values)
+        case ResourceRecord():
+            return ResourceType(**values)
+        case AgreementRecord():
+            return AgreementType(**values)
+        case DemandRecord():
+            return DemandType(**values)
+    raise TypeError(f"no GraphQL type for {type(record).__name__}")

@@ -1,0 +1,665 @@
+"""Entities and their ties: what the API's types are made of.
+
+Three kinds of reads, all batched so that a nested GraphQL query costs one round trip per
+level, whatever the number of items:
+
+- ``nodes_by_id``: nodes of one kind by id (``UNWIND $ids`` on the id constraint);
+- ``related``: one tie of many nodes at once (a page of neighbours per node, with totals);
+- ``list_entities`` / ``count_entities``: a filtered, sorted page of one kind.
+
+Retired nodes (absent from a ``--sync`` snapshot) never appear. Phone numbers are carried
+only masked; the encrypted form never leaves this module.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any, Final, LiteralString, TypeVar
+
+from neo4j import AsyncDriver
+from neo4j.graph import Node
+from neo4j.spatial import WGS84Point
+from neo4j.time import Date, DateTime
+
+from queries.errors import BadArgumentError
+
+# --- records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRecord:
+    id: str
+    name: str
+    level: str
+    level_rank: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    population: int | None = None
+    households: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRecord:
+    id: str
+    name: str
+    kind: str
+    sector: str
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    employees: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartyOrgRecord:
+    id: str
+    name: str
+    type: str
+    founded_on: date | None = None
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    id: str
+    name: str
+    is_party_member: bool
+    gender: str | None = None
+    birth_year: int | None = None
+    occupation: str | None = None
+    new_employment_group: bool = False
+    roles: tuple[str, ...] = ()
+    joined_on: date | None = None
+    phone_masked: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkillRecord:
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRecord:
+    id: str
+    name: str
+    kind: str
+    shareable: bool = True
+    status: str = "available"
+    scenarios: tuple[str, ...] = ()
+    capacity: float | None = None
+    capacity_unit: str | None = None
+    available_from: date | None = None
+    available_to: date | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementRecord:
+    id: str
+    name: str
+    kind: str
+    topics: tuple[str, ...] = ()
+    signed_on: date | None = None
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRecord:
+    id: str
+    title: str
+    status: str
+    created_at: datetime | None = None
+    scenario: str | None = None
+    required_resource_kinds: tuple[str, ...] = ()
+    urgency: int | None = None
+    affected_people: int | None = None
+    resolved_at: datetime | None = None
+    rating: int | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    id: str
+    resource_id: str
+    user_id: str
+    used_on: date | None = None
+    effect_rating: int | None = None
+
+
+Record = (
+    RegionRecord
+    | OrganizationRecord
+    | PartyOrgRecord
+    | PersonRecord
+    | SkillRecord
+    | ResourceRecord
+    | AgreementRecord
+    | DemandRecord
+)
+
+
+class Kind(enum.StrEnum):
+    REGION = "Region"
+    ORGANIZATION = "Organization"
+    PARTY_ORG = "PartyOrg"
+    PERSON = "Person"
+    SKILL = "Skill"
+    RESOURCE = "Resource"
+    AGREEMENT = "Agreement"
+    DEMAND = "Demand"
+
+
+RECORD_OF: Final[dict[Kind, type[Record]]] = {
+    Kind.REGION: RegionRecord,
+    Kind.ORGANIZATION: OrganizationRecord,
+    Kind.PARTY_ORG: PartyOrgRecord,
+    Kind.PERSON: PersonRecord,
+    Kind.SKILL: SkillRecord,
+    Kind.RESOURCE: ResourceRecord,
+    Kind.AGREEMENT: AgreementRecord,
+    Kind.DEMAND: DemandRecord,
+}
+
+R = TypeVar("R")
+
+
+def native(value: Any) -> Any:
+    """Neo4j temporal values as Python ones; lists as tuples (records are immutable)."""
+    if isinstance(value, DateTime):
+        return value.to_native()
+    if isinstance(value, Date):
+        return value.to_native()
+    if isinstance(value, list):
+        return tuple(native(v) for v in value)
+    if isinstance(value, WGS84Point):
+        return None
+    return value
+
+
+def to_record(node: Node) -> Record:
+    """The record for a node, by its label; unknown properties are ignored."""
+    for kind in Kind:
+        if kind.value in node.labels:
+            cls = RECORD_OF[kind]
+            names = {f.name for f in fields(cls)}
+            return cls(**{k: native(v) for k, v in node.items() if k in names})
+    raise ValueError(f"node with labels {sorted(node.labels)} is no entity")
+
+
+# --- nodes by id ----------------------------------------------------------------------------
+
+# Each: one kind's nodes by id (unique constraint on id), retired ones left out.
+REGIONS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired RETURN id, n"
+)
+ORGANIZATIONS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired RETURN id, n"
+)
+PARTY_ORGS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired RETURN id, n"
+)
+PEOPLE_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired RETURN id, n"
+SKILLS_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired RETURN id, n"
+RESOURCES_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired RETURN id, n"
+)
+AGREEMENTS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired RETURN id, n"
+)
+DEMANDS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired RETURN id, n"
+)
+# A unit (organization or party organisation) by id (unique constraint on Unit.id).
+UNITS_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Unit {id: id}) WHERE NOT n:Retired RETURN id, n"
+
+BY_ID: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: REGIONS_BY_ID,
+    Kind.ORGANIZATION: ORGANIZATIONS_BY_ID,
+    Kind.PARTY_ORG: PARTY_ORGS_BY_ID,
+    Kind.PERSON: PEOPLE_BY_ID,
+    Kind.SKILL: SKILLS_BY_ID,
+    Kind.RESOURCE: RESOURCES_BY_ID,
+    Kind.AGREEMENT: AGREEMENTS_BY_ID,
+    Kind.DEMAND: DEMANDS_BY_ID,
+}
+
+
+async def nodes_by_id(
+    driver: AsyncDriver, database: str, kind: Kind | None, ids: list[str]
+) -> dict[str, Record]:
+    """Records of ``kind`` (None: any unit) for ``ids``; unknown ids are absent."""
+    query = UNITS_BY_ID if kind is None else BY_ID[kind]
+    records, _, _ = await driver.execute_query(query, ids=ids, database_=database, routing_="r")
+    return {r["id"]: to_record(r["n"]) for r in records}
+
+
+# --- ties: a page of neighbours for many nodes at once -------------------------------------
+
+
+class Tie(enum.StrEnum):
+    """A tie the API exposes as a field; each has its own literal Cypher below."""
+
+    REGION_PARENT = "region_parent"
+    REGION_CHILDREN = "region_children"
+    REGION_ORGANIZATIONS = "region_organizations"
+    REGION_PARTY_ORGS = "region_party_orgs"
+    PLACED_REGION = "placed_region"  # organization / party org / resource / demand → region
+    ORGANIZATION_PARTY_ORGS = "organization_party_orgs"
+    ORGANIZATION_EMPLOYEES = "organization_employees"
+    UNIT_RESOURCES = "unit_resources"
+    UNIT_AGREEMENTS = "unit_agreements"
+    PARTY_ORG_PARENT = "party_org_parent"
+    PARTY_ORG_CHILDREN = "party_org_children"
+    PARTY_ORG_HOST = "party_org_host"
+    PARTY_ORG_COVERED = "party_org_covered"
+    PARTY_ORG_MEMBERS = "party_org_members"
+    PARTY_ORG_REPORTING = "party_org_reporting"
+    PARTY_ORG_SECRETARY = "party_org_secretary"
+    PERSON_PARTY_ORG = "person_party_org"
+    PERSON_EMPLOYER = "person_employer"
+    PERSON_RESIDENCE = "person_residence"
+    PERSON_REPORTS_TO = "person_reports_to"
+    PERSON_SKILLS = "person_skills"
+    PERSON_DEMANDS = "person_demands"
+    SKILL_PARENT = "skill_parent"
+    SKILL_CHILDREN = "skill_children"
+    SKILL_HOLDERS = "skill_holders"
+    RESOURCE_OWNER = "resource_owner"
+    AGREEMENT_PARTIES = "agreement_parties"
+    DEMAND_SKILLS = "demand_skills"
+    DEMAND_ASSIGNEES = "demand_assignees"
+    DEMAND_RESOURCES = "demand_resources"
+
+
+# Every tie query takes $ids, $offset, $first and returns, per id, the total and one page of
+# neighbours (m) with the tie's properties (r, a relationship or a map), sorted by name then id
+# for stable pages.
+_PAGE: Final = """
+WITH id, m, r ORDER BY m.name, m.id
+WITH id, collect({m: m, r: properties(r)}) AS items
+RETURN id, size(items) AS total, items[$offset..$offset + $first] AS page
+"""
+
+TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
+    # the region a region is part of
+    Tie.REGION_PARENT: "UNWIND $ids AS id MATCH (:Region {id: id})-[r:PART_OF]->(m:Region) "
+    "WHERE NOT m:Retired" + _PAGE,
+    # the regions directly below a region
+    Tie.REGION_CHILDREN: "UNWIND $ids AS id MATCH (:Region {id: id})<-[r:PART_OF]-(m:Region) "
+    "WHERE NOT m:Retired" + _PAGE,
+    # organizations sitting directly in a region
+    Tie.REGION_ORGANIZATIONS: "UNWIND $ids AS id "
+    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    # party organisations sitting directly in a region
+    Tie.REGION_PARTY_ORGS: "UNWIND $ids AS id "
+    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    # the region a unit, resource or demand sits in
+    Tie.PLACED_REGION: "UNWIND $ids AS id "
+    "CALL (id) { MATCH (n:Unit {id: id}) RETURN n UNION MATCH (n:Resource {id: id}) RETURN n "
+    "UNION MATCH (n:Demand {id: id}) RETURN n } "
+    "MATCH (n)-[r:IN_REGION]->(m:Region) WHERE NOT m:Retired" + _PAGE,
+    # party organisations set up in or covering an organization (r type says which)
+    Tie.ORGANIZATION_PARTY_ORGS: "UNWIND $ids AS id "
+    "MATCH (:Organization {id: id})<-[rel:SET_UP_IN|COVERS]-(m:PartyOrg) WHERE NOT m:Retired "
+    "WITH id, m, {how: type(rel)} AS r" + _PAGE,
+    # people employed by an organization
+    Tie.ORGANIZATION_EMPLOYEES: "UNWIND $ids AS id "
+    "MATCH (:Organization {id: id})<-[r:EMPLOYED_BY]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    # resources a unit owns
+    Tie.UNIT_RESOURCES: "UNWIND $ids AS id MATCH (:Unit {id: id})<-[r:OWNED_BY]-(m:Resource) "
+    "WHERE NOT m:Retired" + _PAGE,
+    # agreements a unit is party to
+    Tie.UNIT_AGREEMENTS: "UNWIND $ids AS id MATCH (:Unit {id: id})-[r:PARTY_TO]->(m:Agreement) "
+    "WHERE NOT m:Retired" + _PAGE,
+    # the party organisation one reports to (管理归属)
+    Tie.PARTY_ORG_PARENT: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})-[r:SUBORDINATE_TO]->(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    # the party organisations reporting to one
+    Tie.PARTY_ORG_CHILDREN: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})<-[r:SUBORDINATE_TO]-(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    # the organization a party organisation is set up in (单独组建)
+    Tie.PARTY_ORG_HOST: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})-[r:SET_UP_IN]->(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    # further organizations a party organisation covers (联合组建 …)
+    Tie.PARTY_ORG_COVERED: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})-[r:COVERS]->(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    # members whose membership is kept by a party organisation
+    Tie.PARTY_ORG_MEMBERS: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})<-[r:MEMBER_OF]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    # people reporting to a community party organisation (双报到)
+    Tie.PARTY_ORG_REPORTING: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})<-[r:REPORTS_TO]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    # a party organisation's secretary
+    Tie.PARTY_ORG_SECRETARY: "UNWIND $ids AS id "
+    "MATCH (:PartyOrg {id: id})<-[r:SECRETARY_OF]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    # where a person's membership is kept
+    Tie.PERSON_PARTY_ORG: "UNWIND $ids AS id "
+    "MATCH (:Person {id: id})-[r:MEMBER_OF]->(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    # a person's employer
+    Tie.PERSON_EMPLOYER: "UNWIND $ids AS id "
+    "MATCH (:Person {id: id})-[r:EMPLOYED_BY]->(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    # where a person resides
+    Tie.PERSON_RESIDENCE: "UNWIND $ids AS id "
+    "MATCH (:Person {id: id})-[r:RESIDES_IN]->(m:Region) WHERE NOT m:Retired" + _PAGE,
+    # the community party organisation a person reports to
+    Tie.PERSON_REPORTS_TO: "UNWIND $ids AS id "
+    "MATCH (:Person {id: id})-[r:REPORTS_TO]->(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    # a person's skills with level and certification
+    Tie.PERSON_SKILLS: "UNWIND $ids AS id "
+    "MATCH (:Person {id: id})-[r:HAS_SKILL]->(m:Skill) "
+    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE,
+    # demands assigned to a person
+    Tie.PERSON_DEMANDS: "UNWIND $ids AS id "
+    "MATCH (:Person {id: id})<-[r:ASSIGNED_TO]-(m:Demand) WHERE NOT m:Retired" + _PAGE,
+    # a skill's broader category
+    Tie.SKILL_PARENT: "UNWIND $ids AS id "
+    "MATCH (:Skill {id: id})-[r:SUBCATEGORY_OF]->(m:Skill) WHERE NOT m:Retired" + _PAGE,
+    # a category's narrower skills
+    Tie.SKILL_CHILDREN: "UNWIND $ids AS id "
+    "MATCH (:Skill {id: id})<-[r:SUBCATEGORY_OF]-(m:Skill) WHERE NOT m:Retired" + _PAGE,
+    # people holding a skill
+    Tie.SKILL_HOLDERS: "UNWIND $ids AS id "
+    "MATCH (:Skill {id: id})<-[r:HAS_SKILL]-(m:Person) "
+    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE,
+    # the unit owning a resource
+    Tie.RESOURCE_OWNER: "UNWIND $ids AS id "
+    "MATCH (:Resource {id: id})-[r:OWNED_BY]->(m:Unit) WHERE NOT m:Retired" + _PAGE,
+    # the parties to an agreement (r.lead marks the lead)
+    Tie.AGREEMENT_PARTIES: "UNWIND $ids AS id "
+    "MATCH (:Agreement {id: id})<-[r:PARTY_TO]-(m:Unit) WHERE NOT m:Retired" + _PAGE,
+    # skills a demand requires
+    Tie.DEMAND_SKILLS: "UNWIND $ids AS id "
+    "MATCH (:Demand {id: id})-[r:REQUIRES_SKILL]->(m:Skill) WHERE NOT m:Retired" + _PAGE,
+    # people a demand is assigned to
+    Tie.DEMAND_ASSIGNEES: "UNWIND $ids AS id "
+    "MATCH (:Demand {id: id})-[r:ASSIGNED_TO]->(m:Person) WHERE NOT m:Retired" + _PAGE,
+    # resources a demand used
+    Tie.DEMAND_RESOURCES: "UNWIND $ids AS id "
+    "MATCH (:Demand {id: id})-[r:USES_RESOURCE]->(m:Resource) WHERE NOT m:Retired" + _PAGE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """A neighbour and the tie's own properties (e.g. a skill's level, a party's lead flag)."""
+
+    record: Record
+    tie: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    items: tuple[Linked, ...]
+
+
+EMPTY_PAGE: Final = Page(0, ())
+
+
+async def related(
+    driver: AsyncDriver, database: str, tie: Tie, ids: list[str], *, first: int, offset: int
+) -> dict[str, Page]:
+    """For each of ``ids``, one page of its neighbours through ``tie`` and their total."""
+    records, _, _ = await driver.execute_query(
+        TIE_QUERIES[tie],
+        ids=ids,
+        first=first,
+        offset=offset,
+        database_=database,
+        routing_="r",
+    )
+    pages: dict[str, Page] = {}
+    for r in records:
+        items = tuple(Linked(to_record(item["m"]), _tie_props(item["r"])) for item in r["page"])
+        pages[r["id"]] = Page(r["total"], items)
+    return pages
+
+
+_BOOKKEEPING: Final = frozenset({"run_id", "row_hash", "retired_run", "retired_on", "id"})
+
+
+def _tie_props(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: native(v) for k, v in props.items() if k not in _BOOKKEEPING}
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilter:
+    """Filters of a list; each applies only to the kinds that have the property."""
+
+    region_id: str | None = None  # the region's subtree (where the entity sits / resides)
+    kind: str | None = None  # organization kind, resource kind, agreement kind
+    sector: str | None = None
+    type: str | None = None  # party organisation type
+    status: str | None = None  # resource or demand status
+    level: str | None = None  # region level
+    scenario: str | None = None  # resource scenario, demand scenario, agreement topic
+    skill_id: str | None = None  # people holding it, demands requiring it
+    is_party_member: bool | None = None
+    active_on: date | None = None  # agreements, temporary party orgs, resources
+    min_employees: int | None = None
+
+
+class OrderBy(enum.StrEnum):
+    NAME = "name"
+    ID = "id"
+    EMPLOYEES = "employees"  # organizations
+    CREATED = "created"  # demands
+    URGENCY = "urgency"  # demands
+
+
+MAX_PAGE: Final = 500
+
+# A filtered, sorted page of one kind. Candidates come from the region's subtree when one is
+# given (index seek on Region.id, then PART_OF down), otherwise from the label.
+_FILTERS: Final = """
+WITH n WHERE NOT n:Retired
+  AND ($kind IS NULL OR n.kind = $kind)
+  AND ($sector IS NULL OR n.sector = $sector)
+  AND ($type IS NULL OR n.type = $type)
+  AND ($status IS NULL OR n.status = $status)
+  AND ($level IS NULL OR n.level = $level)
+  AND ($scenario IS NULL OR n.scenario = $scenario OR $scenario IN coalesce(n.scenarios, [])
+       OR $scenario IN coalesce(n.topics, []))
+  AND ($is_party_member IS NULL OR n.is_party_member = $is_party_member)
+  AND ($min_employees IS NULL OR n.employees >= $min_employees)
+  AND ($active_on IS NULL
+       OR (NOT n:Agreement AND NOT n:Resource AND NOT n:PartyOrg)
+       OR (n:Agreement AND coalesce(n.signed_on <= $active_on, true)
+           AND coalesce($active_on <= n.expires_on, true))
+       OR (n:PartyOrg AND (n.type <> 'temporary' OR coalesce($active_on <= n.valid_to, true)))
+       OR (n:Resource AND coalesce(n.available_from <= $active_on, true)
+           AND coalesce($active_on <= n.available_to, true)))
+  AND ($skill_id IS NULL
+       OR EXISTS { (n)-[h:HAS_SKILL]->(:Skill {id: $skill_id}) WHERE h.retired_run IS NULL }
+       OR EXISTS { (n)-[:REQUIRES_SKILL]->(:Skill {id: $skill_id}) })
+"""
+_ORDER_PAGE: Final = """
+WITH n, CASE $order_by WHEN 'employees' THEN n.employees WHEN 'created' THEN n.created_at
+                       WHEN 'urgency' THEN n.urgency WHEN 'id' THEN n.id ELSE n.name END AS key
+ORDER BY CASE WHEN $descending THEN key END DESC, CASE WHEN NOT $descending THEN key END ASC,
+         n.id
+SKIP $offset LIMIT $first
+RETURN n
+"""
+_COUNT: Final = "\nRETURN count(n) AS total\n"
+
+_REGIONS_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(n:Region) WHERE $region_id IS NOT NULL
+  RETURN n
+  UNION
+  MATCH (n:Region) WHERE $region_id IS NULL RETURN n
+}"""
+_ORGANIZATIONS_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:Organization)
+  WHERE $region_id IS NOT NULL RETURN n
+  UNION
+  MATCH (n:Organization) WHERE $region_id IS NULL RETURN n
+}"""
+_PARTY_ORGS_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:PartyOrg)
+  WHERE $region_id IS NOT NULL RETURN n
+  UNION
+  MATCH (n:PartyOrg) WHERE $region_id IS NULL RETURN n
+}"""
+_PEOPLE_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:RESIDES_IN]-(n:Person)
+  WHERE $region_id IS NOT NULL RETURN n
+  UNION
+  MATCH (n:Person) WHERE $region_id IS NULL RETURN n
+}"""
+_SKILLS_FROM: Final = "MATCH (n:Skill)"
+_RESOURCES_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:Resource)
+  WHERE $region_id IS NOT NULL RETURN n
+  UNION
+  MATCH (n:Resource) WHERE $region_id IS NULL RETURN n
+}"""
+_AGREEMENTS_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(:Unit)
+        -[:PARTY_TO]->(n:Agreement)
+  WHERE $region_id IS NOT NULL RETURN DISTINCT n
+  UNION
+  MATCH (n:Agreement) WHERE $region_id IS NULL RETURN n
+}"""
+_DEMANDS_FROM: Final = """
+CALL () {
+  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:Demand)
+  WHERE $region_id IS NOT NULL RETURN n
+  UNION
+  MATCH (n:Demand) WHERE $region_id IS NULL RETURN n
+}"""
+
+# Lists, one per kind: the kind's candidates, the shared filters, order and page.
+LIST_QUERIES: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: _REGIONS_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.SKILL: _SKILLS_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _ORDER_PAGE,
+}
+# Totals of the same lists.
+COUNT_QUERIES: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: _REGIONS_FROM + _FILTERS + _COUNT,
+    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _COUNT,
+    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _COUNT,
+    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _COUNT,
+    Kind.SKILL: _SKILLS_FROM + _FILTERS + _COUNT,
+    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _COUNT,
+    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _COUNT,
+    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _COUNT,
+}
+
+
+def _filter_params(flt: ListFilter) -> dict[str, Any]:
+    return {f.name: getattr(flt, f.name) for f in fields(flt)}
+
+
+def check_page(first: int, offset: int) -> None:
+    """Raise ``BadArgumentError`` for a page size outside 0..500 or a negative offset."""
+    if not 0 <= first <= MAX_PAGE:
+        raise BadArgumentError(f"first must be between 0 and {MAX_PAGE}, got {first}")
+    if offset < 0:
+        raise BadArgumentError(f"offset must not be negative, got {offset}")
+
+
+async def list_entities(
+    driver: AsyncDriver,
+    database: str,
+    kind: Kind,
+    flt: ListFilter,
+    *,
+    order_by: OrderBy = OrderBy.NAME,
+    descending: bool = False,
+    first: int = 50,
+    offset: int = 0,
+) -> list[Record]:
+    """One page of ``kind`` matching ``flt``, sorted by ``order_by`` (then id)."""
+    check_page(first, offset)
+    records, _, _ = await driver.execute_query(
+        LIST_QUERIES[kind],
+        **_filter_params(flt),
+        order_by=order_by.value,
+        descending=descending,
+        first=first,
+        offset=offset,
+        database_=database,
+        routing_="r",
+    )
+    return [to_record(r["n"]) for r in records]
+
+
+async def count_entities(driver: AsyncDriver, database: str, kind: Kind, flt: ListFilter) -> int:
+    """How many ``kind`` match ``flt``."""
+    records, _, _ = await driver.execute_query(
+        COUNT_QUERIES[kind], **_filter_params(flt), database_=database, routing_="r"
+    )
+    return int(records[0]["total"])
+
+
+# --- search -----------------------------------------------------------------------------------
+
+# Chinese full-text search over names (and skill aliases) of every entity kind (entity_names).
+SEARCH: Final = """
+CALL db.index.fulltext.queryNodes('entity_names', $text, {limit: $limit * 3})
+YIELD node, score
+WHERE NOT node:Retired AND (size($kinds) = 0 OR any(k IN $kinds WHERE k IN labels(node)))
+RETURN node, score
+ORDER BY score DESC, node.id
+LIMIT $limit
+"""
+
+_LUCENE_SPECIAL: Final = frozenset('+-&|!(){}[]^"~*?:\\/')
+
+
+def lucene_text(text: str) -> str:
+    """User text as a Lucene query of plain terms: operators escaped, never interpreted."""
+    escaped = "".join(f"\\{c}" if c in _LUCENE_SPECIAL else c for c in text.strip())
+    # AND/OR/NOT are Lucene keywords only in upper case.
+    return " ".join(w.lower() if w in {"AND", "OR", "NOT"} else w for w in escaped.split())
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    record: Record | RegionRecord
+    score: float
+
+
+async def search(
+    driver: AsyncDriver, database: str, text: str, *, kinds: list[Kind], limit: int = 20
+) -> list[SearchHit]:
+    """Entities whose name (or skill alias) matches ``text``, best first.
+
+    Raises ``BadArgumentError`` for empty text or a limit outside 1..100.
+    """
+    query = lucene_text(text)
+    if not query:
+        raise BadArgumentError("search text must not be empty")
+    if not 1 <= limit <= 100:
+        raise BadArgumentError(f"limit must be between 1 and 100, got {limit}")
+    records, _, _ = await driver.execute_query(
+        SEARCH,
+        text=query,
+        kinds=[k.value for k in kinds],
+        limit=limit,
+        database_=database,
+        routing_="r",
+    )
+    return [SearchHit(to_record(r["node"]), r["score"]) for r in records]
