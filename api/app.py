@@ -10,6 +10,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context
 from api.loaders import build_loaders
+from api.metrics import install_metrics
 from api.routes import health, ingest
 from api.schema import schema
 from cobuild.settings import Settings
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    install_metrics(app)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(

@@ -196,6 +196,19 @@ def generate(
     typer.echo(f"{stats.total_nodes} nodes in {stats.seconds:.1f}s → {out}")
 
 
+@app.command("export-schema")
+def export_schema(
+    out: Annotated[Path, typer.Option(help="where to write the SDL")] = Path(
+        "api/schema.graphql"
+    ),
+) -> None:
+    """Write the GraphQL schema (SDL) to the file kept in the repo for review."""
+    from api.schema import schema
+
+    out.write_text(str(schema) + "\n", encoding="utf-8")
+    typer.echo(f"schema written to {out}")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,

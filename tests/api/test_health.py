@@ -33,3 +33,12 @@ def test_readyz_is_503_when_neo4j_is_unreachable() -> None:
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json()["status"] == "unavailable"
+
+
+def test_metrics_count_requests(empty_graph: Driver, neo4j_settings: Settings) -> None:
+    with TestClient(create_app(neo4j_settings)) as client:
+        client.get("/healthz")
+        client.get("/healthz")
+        text = client.get("/metrics").text
+    assert 'cobuild_http_requests_total{method="GET",route="/healthz",status="200"} 2.0' in text
+    assert "cobuild_http_request_seconds_bucket" in text
