@@ -20,3 +20,9 @@ if [ ! -f "$jar" ] || [ -n "$(find launcher/pom.xml launcher/src -newer "$jar" -
   echo "==> building the Neo4j 5.26 launcher (Maven; first run downloads Neo4j)"
   mvn -q -B -f launcher/pom.xml package -DskipTests
 fi
+
+audit=tests/api/http_audit
+if [ ! -d "$audit/node_modules/graphql-http" ] || [ "$audit/package-lock.json" -nt "$audit/node_modules" ]; then
+  echo "==> GraphQL-over-HTTP audit suite (npm ci)"
+  npm ci --prefix "$audit" --no-audit --no-fund --silent
+fi
