@@ -9,10 +9,12 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from api.context import Context
 from api.errors import CodedErrors, masking, not_found
+from api.questions import QuestionQuery
 from api.types import (
     AgreementType,
     Connection,
@@ -309,4 +311,6 @@ class Query:
         return [SearchHitType(score=h.score, entity=to_type(h.record)) for h in hits]  # type: ignore[arg-type]
 
 
-schema = strawberry.Schema(query=Query, extensions=[masking, CodedErrors])
+RootQuery = merge_types("Query", (Query, QuestionQuery))
+
+schema = strawberry.Schema(query=RootQuery, extensions=[masking, CodedErrors])

@@ -1,0 +1,197 @@
+"""The questions of questions.md as GraphQL fields · 五类问题的 GraphQL 接口.
+
+The query layer's result types are frozen dataclasses; they are exposed as they are
+(strawberry types the same classes), each GraphQL name prefixed by its question so the
+small reference types of different questions never clash. Their docstrings become the
+descriptions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+from datetime import date
+from types import ModuleType
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.context import Context
+from graph.model import RegionLevel, ResourceKind
+from queries import matching, network
+from queries import partners as partner_search
+
+_exposed: set[type] = set()
+
+
+def expose(module: ModuleType, prefix: str) -> None:
+    """Give every public result dataclass and enum of ``module`` a GraphQL type."""
+    for name, value in vars(module).items():
+        if (
+            name.startswith("_")
+            or not inspect.isclass(value)
+            or value.__module__ != module.__name__
+        ):
+            continue
+        if value in _exposed:
+            continue
+        doc = inspect.getdoc(value) or name
+        description = doc.split("\n\n")[0].replace("\n", " ")
+        graphql_name = name if name.startswith(prefix) else f"{prefix}{name}"
+        if dataclasses.is_dataclass(value):
+            strawberry.type(value, name=graphql_name, description=description)
+        elif issubclass(value, enum.Enum):
+            strawberry.enum(value, name=graphql_name, description=description)
+        else:
+            continue
+        _exposed.add(value)
+
+
+strawberry.enum(ResourceKind, name="ResourceKind", description="资源类型 resource kind")
+strawberry.enum(RegionLevel, name="RegionLevel", description="区划层级 region level")
+expose(partner_search, "Partners")
+expose(matching, "Matching")
+expose(network, "Network")
+
+
+@strawberry.input(description="What a unit needs · 需求 (scenario tag, skills, resource kinds)")
+class NeedInput:
+    scenario: str | None = strawberry.field(default=None, description="场景标签")
+    skills: list[str] = strawberry.field(
+        default_factory=list, description="skill ids, names or aliases · 技能"
+    )
+    resource_kinds: list[ResourceKind] = strawberry.field(
+        default_factory=list, description="资源类型"
+    )
+
+
+def _args(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@strawberry.type
+class QuestionQuery:
+    @strawberry.field(
+        description="Units that should work with a unit, best first, with every score "
+        "component and the resources and people behind it · 资源共享伙伴"
+    )
+    async def partners(
+        self,
+        info: Info[Context, None],
+        unit: strawberry.ID,
+        need: NeedInput | None = None,
+        radius_km: float = 3.0,
+        new_only: bool = False,
+        limit: int = 10,
+        as_of: date | None = None,
+    ) -> partner_search.PartnersResult:
+        wanted = (
+            partner_search.Need(
+                scenario=need.scenario,
+                skills=tuple(need.skills),
+                resource_kinds=tuple(need.resource_kinds),
+            )
+            if need is not None
+            else None
+        )
+        return await partner_search.find_partners(
+            info.context.driver,
+            info.context.database,
+            unit,
+            need=wanted,
+            radius_km=radius_km,
+            new_only=new_only,
+            limit=limit,
+            as_of=as_of,
+        )
+
+    @strawberry.field(description="People who can take a demand, ranked, with reasons · 匹配")
+    async def match_demand(
+        self, info: Info[Context, None], demand_id: strawberry.ID, limit: int = 10
+    ) -> matching.DemandMatch:
+        return await matching.match_demand(
+            info.context.driver, info.context.database, demand_id, limit=limit
+        )
+
+    @strawberry.field(
+        description="An optimal assignment of a region's open demands, each person taking at "
+        "most `capacity`; the demands no one can take and why · 智能派单"
+    )
+    async def assign_demands(
+        self, info: Info[Context, None], region_id: strawberry.ID, capacity: int = 2
+    ) -> matching.Assignment:
+        return await matching.assign_demands(
+            info.context.driver, info.context.database, region_id, capacity=capacity
+        )
+
+    @strawberry.field(
+        description="Units ranked by betweenness on the active horizontal network · 关键联结者"
+    )
+    async def brokers(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        include_non_members: bool = False,
+        view: network.NetworkView = network.NetworkView.FULL,
+        as_of: date | None = None,
+        limit: int = 10,
+    ) -> network.BrokersResult:
+        return await network.find_brokers(
+            info.context.driver,
+            info.context.database,
+            **_args(
+                region_id=region_id,
+                include_non_members=include_non_members,
+                view=view,
+                as_of=as_of,
+                limit=limit,
+            ),
+        )
+
+    @strawberry.field(description="Communities of units that work together (modularity) · 协作群落")
+    async def clusters(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        include_non_members: bool = False,
+        as_of: date | None = None,
+        min_size: int = 2,
+    ) -> network.ClustersResult:
+        return await network.find_clusters(
+            info.context.driver,
+            info.context.database,
+            **_args(
+                region_id=region_id,
+                include_non_members=include_non_members,
+                as_of=as_of,
+                min_size=min_size,
+            ),
+        )
+
+    @strawberry.field(
+        description="Horizontal collaboration index per unit and per region · 横向协作指数"
+    )
+    async def collaboration(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        level: RegionLevel = RegionLevel.STREET,
+        include_non_members: bool = False,
+        as_of: date | None = None,
+        since: date | None = None,
+        limit: int = 100,
+    ) -> network.CollaborationResult:
+        return await network.collaboration_index(
+            info.context.driver,
+            info.context.database,
+            **_args(
+                region_id=region_id,
+                level=level,
+                include_non_members=include_non_members,
+                as_of=as_of,
+                since=since,
+                limit=limit,
+            ),
+        )

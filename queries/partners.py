@@ -1,0 +1,1009 @@
+"""Resource-sharing partners (资源共享伙伴), questions.md §2: which units should A work with?
+
+**Candidates.** Units B ≠ A, active at ``as_of`` and not retired, whose ``location`` (inherited
+from the region when the unit has no coordinates of its own) lies within ``radius_km`` of A's,
+and that bring something relevant:
+
+- with a :class:`Need` — a *usable* resource (active, ``shareable``, status ``available``)
+  tagged with the need's scenario or of one of its resource kinds, or a *linked person* (an
+  employee when B is an organization, a member when B is a party organisation) holding one of
+  its skills (the skill itself or one of its subcategories);
+- with no need — a usable resource of a kind or with a scenario tag that none of A's own
+  usable resources has, or a linked person holding a skill that none of A's linked people
+  holds.
+
+A unit with nothing relevant is not listed; unusable resources never count. With
+``new_only``, units already party to an active agreement with A are left out.
+
+**Score** = Σ weight × value over four components, each value in [0, 1] (the default weights
+are those the sample illustrates: 0.45, 0.2, 0.2, 0.15):
+
+- ``complement`` — with a need: the mean coverage of its facets (the scenario, each resource
+  kind, each skill); a resource facet is covered (1) or not (0), a skill facet by its best
+  holder's :func:`queries.matching.skill_quality`. With no need: ``s / (s + 3)`` where ``s``
+  sums the coverage of every new kind, scenario and skill B brings.
+- ``proximity`` — ``1 − distance / radius``.
+- ``ties`` — ``t / (t + 1)`` where ``t`` = shared active agreements + people linked to both
+  (member, employee or 双报到 reporting) + resource exchanges (one unit used the other's
+  active resource) + ½ × common partners (other units directly tied to both A and B: the
+  2-step paths A — C — B).
+- ``track_record`` — the mean of the effect ratings of B's resources in recorded usages and
+  the ratings of resolved demands assigned to B's linked people, shrunk towards 3 by two
+  pseudo-ratings and mapped from 1–5 to 0–1 (no record at all gives 0.5).
+
+The score is ``math.fsum`` of the contributions (the correctly rounded exact sum), so the
+components reported add up to it exactly. Partners are ranked by score, then distance, then
+id. No phone number appears in any result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import math
+import unicodedata
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, LiteralString
+
+from neo4j import AsyncDriver, Record
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from graph.model import ResourceKind
+from queries.errors import BadArgumentError, NotFoundError
+from queries.matching import skill_quality
+
+# --- Cypher ---------------------------------------------------------------------------------
+
+# §2 anchor: unit A, its location and activity, and what it already offers (for "no need"):
+# kinds and scenarios of its usable resources, skills of its linked people. Unique :Unit(id).
+ANCHOR: Final = """
+MATCH (a:Unit {id: $unit_id}) WHERE NOT a:Retired
+CALL (a) {
+  OPTIONAL MATCH (a)<-[:OWNED_BY]-(r:Resource)
+  WHERE NOT r:Retired AND coalesce(r.shareable, true)
+    AND coalesce(r.status, 'available') = 'available'
+    AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
+  WITH collect(r) AS owned
+  RETURN [r IN owned | r.kind] AS own_kinds,
+         reduce(tags = [], r IN owned | tags + coalesce(r.scenarios, [])) AS own_scenarios
+}
+CALL (a) {
+  OPTIONAL MATCH (a)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+  WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
+  RETURN collect(DISTINCT s.id) AS own_skills
+}
+RETURN a.id AS id, a.name AS name, a:PartyOrg AS is_party_org, a.location AS location,
+       (a.valid_to IS NULL OR a.valid_to >= $as_of) AS active,
+       own_kinds, own_scenarios, own_skills
+"""
+
+# §2 skill vocabulary, to resolve a need's skills by id, name or alias and to expand each to
+# its subcategories (the taxonomy is small: a label scan).
+SKILLS: Final = """
+MATCH (s:Skill) WHERE NOT s:Retired
+OPTIONAL MATCH (s)-[:SUBCATEGORY_OF]->(parent:Skill) WHERE NOT parent:Retired
+RETURN s.id AS id, s.name AS name, coalesce(s.aliases, []) AS aliases, parent.id AS parent_id
+"""
+
+# §2 candidates' resources: active units within $radius_m of A (point indexes on
+# Organization.location and PartyOrg.location) with their relevant usable resources; $general
+# picks the "no need" reading (kinds/scenarios A lacks) over the need's scenario and kinds.
+CANDIDATE_RESOURCES: Final = """
+MATCH (a:Unit {id: $unit_id})
+CALL (a) {
+  MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+  UNION
+  MATCH (b:PartyOrg) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+}
+WITH a, b
+WHERE b <> a AND NOT b:Retired AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
+MATCH (b)<-[:OWNED_BY]-(r:Resource)
+WHERE NOT r:Retired AND coalesce(r.shareable, true)
+  AND coalesce(r.status, 'available') = 'available'
+  AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
+  AND CASE WHEN $general
+    THEN NOT r.kind IN $own_kinds
+         OR any(tag IN coalesce(r.scenarios, []) WHERE NOT tag IN $own_scenarios)
+    ELSE r.kind IN $kinds OR $scenario IN coalesce(r.scenarios, [])
+  END
+RETURN b.id AS unit_id, b.name AS unit_name, b:PartyOrg AS is_party_org,
+       point.distance(a.location, b.location) AS distance_m,
+       r {.id, .name, .kind, .capacity, .capacity_unit, scenarios: coalesce(r.scenarios, [])}
+         AS resource
+"""
+
+# §2 candidates' people, with a need: holders of the needed skills (or their subcategories,
+# expanded into $held_skills) employed by / members of an active unit within $radius_m of A
+# (unique :Skill(id), then HAS_SKILL and the unit link).
+CANDIDATE_PEOPLE_BY_SKILL: Final = """
+MATCH (a:Unit {id: $unit_id})
+UNWIND $held_skills AS skill_id
+MATCH (:Skill {id: skill_id})<-[h:HAS_SKILL]-(p:Person)-[link:EMPLOYED_BY|MEMBER_OF]->(b:Unit)
+WHERE h.retired_run IS NULL AND NOT p:Retired AND b <> a AND NOT b:Retired
+  AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
+  AND point.distance(a.location, b.location) <= $radius_m
+MATCH (s:Skill {id: skill_id})
+RETURN b.id AS unit_id, b.name AS unit_name, b:PartyOrg AS is_party_org,
+       point.distance(a.location, b.location) AS distance_m,
+       p.id AS person_id, p.name AS person_name, type(link) AS link,
+       s.id AS skill_id, s.name AS skill_name,
+       coalesce(h.level, 3) AS level, coalesce(h.certified, false) AS certified
+"""
+
+# §2 candidates' people, with no need: people of active units within $radius_m of A (point
+# indexes) holding a skill that none of A's people holds.
+CANDIDATE_PEOPLE_GENERAL: Final = """
+MATCH (a:Unit {id: $unit_id})
+CALL (a) {
+  MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+  UNION
+  MATCH (b:PartyOrg) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+}
+WITH a, b
+WHERE b <> a AND NOT b:Retired AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
+MATCH (b)<-[link:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN $own_skills
+RETURN b.id AS unit_id, b.name AS unit_name, b:PartyOrg AS is_party_org,
+       point.distance(a.location, b.location) AS distance_m,
+       p.id AS person_id, p.name AS person_name, type(link) AS link,
+       s.id AS skill_id, s.name AS skill_name,
+       coalesce(h.level, 3) AS level, coalesce(h.certified, false) AS certified
+"""
+
+# §2 A's direct horizontal ties, one row per (unit, tie): a shared active agreement, a person
+# linked to both (member, employee, 双报到), a usage of one's active resource by the other
+# (unique :Unit(id), then A's own relationships only).
+DIRECT_TIES: Final = """
+MATCH (a:Unit {id: $unit_id})
+CALL (a) {
+  MATCH (a)-[:PARTY_TO]->(g:Agreement)<-[:PARTY_TO]-(c:Unit)
+  WHERE NOT g:Retired AND coalesce(g.signed_on <= $as_of, true)
+    AND coalesce(g.expires_on >= $as_of, true)
+  RETURN c, 'agreement' AS tie, g.id AS via, g.name AS name, g.kind AS kind
+  UNION
+  MATCH (a)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+        -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(c:Unit)
+  WHERE NOT p:Retired
+  RETURN c, 'person' AS tie, p.id AS via, null AS name, null AS kind
+  UNION
+  MATCH (a)-[u:USED]->(r:Resource)-[:OWNED_BY]->(c:Unit)
+  WHERE u.retired_run IS NULL AND NOT r:Retired AND coalesce(r.available_from <= $as_of, true)
+    AND coalesce(r.available_to >= $as_of, true)
+  RETURN c, 'usage' AS tie, u.id AS via, null AS name, null AS kind
+  UNION
+  MATCH (a)<-[:OWNED_BY]-(r:Resource)<-[u:USED]-(c:Unit)
+  WHERE u.retired_run IS NULL AND NOT r:Retired AND coalesce(r.available_from <= $as_of, true)
+    AND coalesce(r.available_to >= $as_of, true)
+  RETURN c, 'usage' AS tie, u.id AS via, null AS name, null AS kind
+}
+WITH a, c, tie, via, name, kind
+WHERE c <> a AND NOT c:Retired AND (c.valid_to IS NULL OR c.valid_to >= $as_of)
+RETURN c.id AS unit_id, tie, via, name, kind
+"""
+
+# §2 2-step paths: for each of A's direct partners C, which candidates are C's direct
+# partners too (same ties as DIRECT_TIES; unique :Unit(id) per partner).
+TWO_STEP: Final = """
+UNWIND $partner_ids AS partner_id
+MATCH (c:Unit {id: partner_id})
+CALL (c) {
+  MATCH (c)-[:PARTY_TO]->(g:Agreement)<-[:PARTY_TO]-(b:Unit)
+  WHERE NOT g:Retired AND coalesce(g.signed_on <= $as_of, true)
+    AND coalesce(g.expires_on >= $as_of, true)
+  RETURN b
+  UNION
+  MATCH (c)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+        -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(b:Unit)
+  WHERE NOT p:Retired
+  RETURN b
+  UNION
+  MATCH (c)-[u:USED]->(r:Resource)-[:OWNED_BY]->(b:Unit)
+  WHERE u.retired_run IS NULL AND NOT r:Retired AND coalesce(r.available_from <= $as_of, true)
+    AND coalesce(r.available_to >= $as_of, true)
+  RETURN b
+  UNION
+  MATCH (c)<-[:OWNED_BY]-(r:Resource)<-[u:USED]-(b:Unit)
+  WHERE u.retired_run IS NULL AND NOT r:Retired AND coalesce(r.available_from <= $as_of, true)
+    AND coalesce(r.available_to >= $as_of, true)
+  RETURN b
+}
+WITH c, b WHERE b <> c AND b.id IN $candidate_ids
+RETURN c.id AS partner_id, collect(DISTINCT b.id) AS candidate_ids
+"""
+
+# §2 track record of each candidate (unique :Unit(id) per id): effect ratings of its
+# resources in recorded usages, ratings of resolved demands assigned to its linked people.
+TRACK_RECORDS: Final = """
+UNWIND $ids AS unit_id
+MATCH (b:Unit {id: unit_id})
+CALL (b) {
+  OPTIONAL MATCH (b)<-[:OWNED_BY]-(r:Resource)<-[u:USED]-()
+  WHERE NOT r:Retired AND u.retired_run IS NULL AND u.effect_rating IS NOT NULL
+  RETURN count(u) AS resource_ratings, coalesce(sum(u.effect_rating), 0) AS resource_total
+}
+CALL (b) {
+  OPTIONAL MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)<-[:ASSIGNED_TO]-(d:Demand)
+  WHERE NOT p:Retired AND NOT d:Retired AND d.status = 'resolved' AND d.rating IS NOT NULL
+  WITH DISTINCT d
+  RETURN count(d) AS demand_ratings, coalesce(sum(d.rating), 0) AS demand_total
+}
+RETURN unit_id, resource_ratings, resource_total, demand_ratings, demand_total
+"""
+
+# --- scoring constants ----------------------------------------------------------------------
+
+GENERAL_SATURATION: Final = 3.0  # no need: s new facets give s / (s + 3)
+# How a resource kind reads in a facet's label (the data contract's Chinese names).
+KIND_LABELS: Final[Mapping[str, str]] = {
+    ResourceKind.VENUE: "场地",
+    ResourceKind.FUND: "资金",
+    ResourceKind.EQUIPMENT: "设备",
+    ResourceKind.SERVICE: "服务",
+    ResourceKind.VOLUNTEER_TEAM: "志愿队伍",
+    ResourceKind.EXPERTISE: "专业力量",
+    ResourceKind.DATA: "数据",
+    ResourceKind.OTHER: "其他",
+}
+COMMON_PARTNER_WEIGHT: Final = 0.5  # a 2-step path counts half a direct tie
+PRIOR_RATING: Final = 3.0  # track record shrinks towards a middling rating …
+PRIOR_WEIGHT: Final = 2.0  # … by this many pseudo-ratings
+MAX_RADIUS_KM: Final = 200.0  # a "partner" further than this is not a neighbour
+MAX_LIMIT: Final = 500
+
+
+class UnitKind(enum.StrEnum):
+    ORGANIZATION = "organization"
+    PARTY_ORG = "party_org"
+
+
+class FacetKind(enum.StrEnum):
+    """What a need (or, with no need, a new offer) is made of."""
+
+    SCENARIO = "scenario"
+    RESOURCE_KIND = "resource_kind"
+    SKILL = "skill"
+
+
+class PersonLink(enum.StrEnum):
+    EMPLOYEE = "employee"  # EMPLOYED_BY the organization
+    MEMBER = "member"  # MEMBER_OF the party organisation
+
+
+class Component(enum.StrEnum):
+    COMPLEMENT = "complement"
+    PROXIMITY = "proximity"
+    TIES = "ties"
+    TRACK_RECORD = "track_record"
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+class Need(BaseModel):
+    """What A needs: a scenario tag, skills (ids, names or aliases) and resource kinds.
+
+    An empty need (nothing given) means "no need": partners are then ranked on what they
+    bring that A lacks.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scenario: str | None = None
+    skills: tuple[str, ...] = ()
+    resource_kinds: tuple[ResourceKind, ...] = ()
+
+    @field_validator("scenario")
+    @classmethod
+    def _blank_scenario_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("skills")
+    @classmethod
+    def _no_blank_skills(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.strip() for s in value if s.strip()))
+
+    @property
+    def is_empty(self) -> bool:
+        return self.scenario is None and not self.skills and not self.resource_kinds
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerWeights:
+    """Weights of the four score components (non-negative, not all zero)."""
+
+    complement: float = 0.45
+    proximity: float = 0.2
+    ties: float = 0.2
+    track_record: float = 0.15
+
+    def __post_init__(self) -> None:
+        values = (self.complement, self.proximity, self.ties, self.track_record)
+        if any(not math.isfinite(v) or v < 0 for v in values) or not any(values):
+            raise BadArgumentError("weights must be finite, non-negative and not all zero")
+
+
+DEFAULT_WEIGHTS: Final = PartnerWeights()
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    id: str
+    name: str
+    kind: UnitKind
+
+
+@dataclass(frozen=True, slots=True)
+class SkillRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedNeed:
+    """The need as understood: skills resolved to taxonomy entries."""
+
+    scenario: str | None
+    skills: tuple[SkillRef, ...]
+    resource_kinds: tuple[ResourceKind, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreComponent:
+    """One term of the score: ``contribution = weight × value``."""
+
+    name: Component
+    weight: float
+    value: float
+    contribution: float
+    detail: str  # one line, Chinese: the numbers behind the value
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCoverage:
+    """How B covers one facet of the need (or one new thing it brings)."""
+
+    facet: FacetKind
+    key: str  # the scenario tag, resource kind or skill id
+    label: str  # the same for people: the tag, the kind's Chinese name, the skill's name
+    coverage: float  # 0–1
+    resource_ids: tuple[str, ...]
+    person_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedResource:
+    id: str
+    name: str
+    kind: str
+    scenarios: tuple[str, ...]
+    capacity: float | None
+    capacity_unit: str | None
+    matches: tuple[
+        str, ...
+    ]  # facet keys it covers, e.g. "scenario:老年助餐", "resource_kind:venue"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSkill:
+    """A skill a matched person holds; ``covers`` is the needed skill it satisfies."""
+
+    skill: SkillRef
+    level: int
+    certified: bool
+    covers: SkillRef
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedPerson:
+    """A person linked to the partner who holds a relevant skill (never a phone number)."""
+
+    id: str
+    name: str
+    link: PersonLink
+    skills: tuple[HeldSkill, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementRef:
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ties:
+    shared_agreements: tuple[AgreementRef, ...]
+    shared_people: int
+    resource_exchanges: int
+    common_partners: tuple[str, ...]  # unit ids directly tied to both A and B
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRecord:
+    resource_ratings: int  # effect ratings of B's resources in recorded usages
+    resource_rating_mean: float | None
+    demand_ratings: int  # ratings of resolved demands assigned to B's linked people
+    demand_rating_mean: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    rank: int
+    unit: UnitRef
+    score: float  # math.fsum of the components' contributions
+    distance_km: float
+    components: tuple[ScoreComponent, ...]
+    coverage: tuple[FacetCoverage, ...]
+    resources: tuple[MatchedResource, ...]
+    people: tuple[MatchedPerson, ...]
+    ties: Ties
+    track_record: TrackRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PartnersResult:
+    unit: UnitRef
+    need: ResolvedNeed | None  # None: "no need", partners bring what A lacks
+    radius_km: float
+    new_only: bool
+    as_of: date
+    weights: PartnerWeights
+    total: int  # partners found before ``limit``
+    partners: tuple[Partner, ...]
+
+
+# --- the question ---------------------------------------------------------------------------
+
+
+async def find_partners(
+    driver: AsyncDriver,
+    database: str,
+    unit_id: str,
+    *,
+    need: Need | None = None,
+    radius_km: float = 3.0,
+    new_only: bool = False,
+    limit: int = 10,
+    as_of: date | None = None,
+    weights: PartnerWeights = DEFAULT_WEIGHTS,
+) -> PartnersResult:
+    """Rank the units A should work with, for ``need`` or (no need) in general.
+
+    Returns the best ``limit`` partners (definition and score in the module docstring),
+    each with every score component, the facets it covers and the concrete resources and
+    people that make it a match; ``total`` counts every unit that qualifies. Raises
+    ``NotFoundError`` when ``unit_id`` names no unit (or a retired one), ``BadArgumentError``
+    for a radius outside (0, 200] km, a limit outside 1–500, a need skill that resolves to
+    no skill (or to several), or a unit that is inactive at ``as_of``.
+
+    Cost: the candidates' resources and skilled people come from index seeks around A (point
+    indexes; with a need, from the needed skills' holders); ties are read from A's side only;
+    track records are read best-bound-first, only until no unread candidate can still enter
+    the top ``limit``.
+    """
+    as_of = as_of or date.today()
+    if not (math.isfinite(radius_km) and 0 < radius_km <= MAX_RADIUS_KM):
+        raise BadArgumentError(f"radius_km must be in (0, {MAX_RADIUS_KM:g}], got {radius_km!r}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadArgumentError(f"limit must be in 1–{MAX_LIMIT}, got {limit!r}")
+    if need is not None and need.is_empty:
+        need = None
+
+    taxonomy_query = _skill_taxonomy(driver, database) if need and need.skills else _no_taxonomy()
+    records, taxonomy = await asyncio.gather(
+        _read(driver, database, ANCHOR, unit_id=unit_id, as_of=as_of), taxonomy_query
+    )
+    if not records:
+        raise NotFoundError(f"no unit with id {unit_id!r}")
+    anchor = records[0]
+    unit = UnitRef(anchor["id"], anchor["name"], _unit_kind(anchor["is_party_org"]))
+    if not anchor["active"]:
+        raise BadArgumentError(f"unit {unit_id!r} is not active on {as_of.isoformat()}")
+
+    resolved: ResolvedNeed | None = None
+    covers: dict[str, tuple[SkillRef, ...]] = {}  # held skill id → needed skills it satisfies
+    if need is not None:
+        needed = taxonomy.resolve(need.skills)
+        covers = taxonomy.coverage(needed)
+        resolved = ResolvedNeed(need.scenario, needed, need.resource_kinds)
+
+    empty = PartnersResult(unit, resolved, radius_km, new_only, as_of, weights, 0, ())
+    if anchor["location"] is None:
+        return empty  # a unit placed nowhere has nobody within any radius
+
+    own = _Own(
+        frozenset(anchor["own_kinds"]),
+        frozenset(anchor["own_scenarios"]),
+        frozenset(anchor["own_skills"]),
+    )
+    # The three reads around A are independent: run them side by side.
+    near: dict[str, Any] = {"unit_id": unit_id, "as_of": as_of, "radius_m": radius_km * 1000}
+    reads: list[Awaitable[list[Record]]] = [
+        _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of)
+    ]
+    if resolved is None or resolved.scenario is not None or resolved.resource_kinds:
+        reads.append(
+            _read(
+                driver,
+                database,
+                CANDIDATE_RESOURCES,
+                **near,
+                general=resolved is None,
+                scenario=resolved.scenario if resolved else None,
+                kinds=[str(k) for k in resolved.resource_kinds] if resolved else [],
+                own_kinds=sorted(own.kinds),
+                own_scenarios=sorted(own.scenarios),
+            )
+        )
+    else:
+        reads.append(_nothing())
+    if resolved is None:
+        reads.append(
+            _read(driver, database, CANDIDATE_PEOPLE_GENERAL, **near, own_skills=sorted(own.skills))
+        )
+    elif covers:
+        reads.append(
+            _read(driver, database, CANDIDATE_PEOPLE_BY_SKILL, **near, held_skills=sorted(covers))
+        )
+    else:
+        reads.append(_nothing())
+    tie_rows, resource_rows, people_rows = await asyncio.gather(*reads)
+
+    direct = _direct_ties(tie_rows)
+    candidates = _candidates(resource_rows, people_rows, resolved, covers, own)
+    if new_only:
+        candidates = [
+            c for c in candidates if not (c.unit.id in direct and direct[c.unit.id].agreements)
+        ]
+    if not candidates:
+        return empty
+
+    common: dict[str, set[str]] = {}
+    if direct:
+        step_rows, _, _ = await driver.execute_query(
+            TWO_STEP,
+            partner_ids=sorted(direct),
+            candidate_ids=[c.unit.id for c in candidates],
+            as_of=as_of,
+            database_=database,
+            routing_="r",
+        )
+        for row in step_rows:
+            for candidate_id in row["candidate_ids"]:
+                common.setdefault(candidate_id, set()).add(row["partner_id"])
+
+    partial = [
+        _partial(
+            c,
+            direct.get(c.unit.id, _Direct()),
+            common.get(c.unit.id, set()),
+            unit_id,
+            radius_km,
+            resolved,
+            weights,
+        )
+        for c in candidates
+    ]
+    scored = await _complete_best(driver, database, partial, limit, weights)
+    partners = tuple(_with_rank(p, rank) for rank, p in enumerate(scored[:limit], start=1))
+    return PartnersResult(
+        unit, resolved, radius_km, new_only, as_of, weights, len(candidates), partners
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Own:
+    """What A has itself (the "no need" reading compares against it)."""
+
+    kinds: frozenset[str]
+    scenarios: frozenset[str]
+    skills: frozenset[str]
+
+
+@dataclass(slots=True)
+class _Direct:
+    """A's direct ties to one unit."""
+
+    agreements: dict[str, AgreementRef] = dataclasses.field(default_factory=dict)
+    people: set[str] = dataclasses.field(default_factory=set)
+    usages: set[str] = dataclasses.field(default_factory=set)
+
+
+def _direct_ties(rows: Iterable[Mapping[str, Any]]) -> dict[str, _Direct]:
+    ties: dict[str, _Direct] = {}
+    for row in rows:
+        entry = ties.setdefault(row["unit_id"], _Direct())
+        if row["tie"] == "agreement":
+            entry.agreements[row["via"]] = AgreementRef(row["via"], row["name"], row["kind"])
+        elif row["tie"] == "person":
+            entry.people.add(row["via"])
+        else:
+            entry.usages.add(row["via"])
+    return ties
+
+
+# --- skills ---------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Names compare as ingest compares them: NFKC, casefolded, without blanks/_/-/*."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "_-*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Skill:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    parent_id: str | None
+
+
+class _Taxonomy:
+    def __init__(self, skills: Mapping[str, _Skill]) -> None:
+        self.skills = skills
+        self.children: dict[str, list[str]] = {}
+        for skill in skills.values():
+            if skill.parent_id is not None:
+                self.children.setdefault(skill.parent_id, []).append(skill.id)
+
+    def resolve(self, refs: Sequence[str]) -> tuple[SkillRef, ...]:
+        """Each reference by id, then name, then alias (folded); unknown or ambiguous: error."""
+        by_name: dict[str, set[str]] = {}
+        by_alias: dict[str, set[str]] = {}
+        for skill in self.skills.values():
+            by_name.setdefault(_fold(skill.name), set()).add(skill.id)
+            for alias in skill.aliases:
+                by_alias.setdefault(_fold(alias), set()).add(skill.id)
+        found: list[SkillRef] = []
+        unknown: list[str] = []
+        for ref in refs:
+            ids = (
+                {ref} if ref in self.skills else by_name.get(_fold(ref)) or by_alias.get(_fold(ref))
+            )
+            if not ids:
+                unknown.append(ref)
+            elif len(ids) > 1:
+                raise BadArgumentError(f"skill {ref!r} is ambiguous: {', '.join(sorted(ids))}")
+            else:
+                skill = self.skills[next(iter(ids))]
+                if all(s.id != skill.id for s in found):
+                    found.append(SkillRef(skill.id, skill.name))
+        if unknown:
+            raise BadArgumentError(f"unknown skill(s): {', '.join(unknown)}")
+        return tuple(found)
+
+    def coverage(self, needed: Iterable[SkillRef]) -> dict[str, tuple[SkillRef, ...]]:
+        """Held skill id → the needed skills it satisfies (itself or an ancestor category)."""
+        covers: dict[str, list[SkillRef]] = {}
+        for need in needed:
+            stack, seen = [need.id], set()
+            while stack:
+                current = stack.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                covers.setdefault(current, []).append(need)
+                stack.extend(self.children.get(current, ()))
+        return {held: tuple(refs) for held, refs in covers.items()}
+
+
+async def _read(
+    driver: AsyncDriver, database: str, query: LiteralString, **params: Any
+) -> list[Record]:
+    """One read, routed as a read."""
+    records, _, _ = await driver.execute_query(query, params, database_=database, routing_="r")
+    return records
+
+
+async def _nothing() -> list[Record]:
+    return []
+
+
+async def _no_taxonomy() -> _Taxonomy:
+    return _Taxonomy({})
+
+
+async def _skill_taxonomy(driver: AsyncDriver, database: str) -> _Taxonomy:
+    records = await _read(driver, database, SKILLS)
+    return _Taxonomy(
+        {r["id"]: _Skill(r["id"], r["name"], tuple(r["aliases"]), r["parent_id"]) for r in records}
+    )
+
+
+# --- candidates and scores ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    unit: UnitRef
+    distance_km: float
+    resources: tuple[MatchedResource, ...]
+    people: tuple[MatchedPerson, ...]
+    coverage: tuple[FacetCoverage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Partial:
+    """A candidate scored on everything but its track record (read later, best first)."""
+
+    candidate: _Candidate
+    components: tuple[ScoreComponent, ...]
+    ties: Ties
+    upper_bound: float  # the score with a perfect track record, which no one reaches
+
+
+def _unit_kind(is_party_org: bool) -> UnitKind:
+    return UnitKind.PARTY_ORG if is_party_org else UnitKind.ORGANIZATION
+
+
+def _facet_key(facet: FacetKind, key: str) -> str:
+    return f"{facet}:{key}"
+
+
+def _candidates(
+    resource_rows: Iterable[Mapping[str, Any]],
+    people_rows: Iterable[Mapping[str, Any]],
+    need: ResolvedNeed | None,
+    covers: Mapping[str, tuple[SkillRef, ...]],
+    own: _Own,
+) -> list[_Candidate]:
+    """Group the rows by unit and work out what each unit brings."""
+    units: dict[str, tuple[UnitRef, float]] = {}
+    resources: dict[str, dict[str, Mapping[str, Any]]] = {}
+    people: dict[str, dict[str, tuple[str, str, list[Mapping[str, Any]]]]] = {}
+    for row in resource_rows:
+        units.setdefault(row["unit_id"], _unit_of(row))
+        resources.setdefault(row["unit_id"], {})[row["resource"]["id"]] = row["resource"]
+    for row in people_rows:
+        units.setdefault(row["unit_id"], _unit_of(row))
+        person = people.setdefault(row["unit_id"], {}).setdefault(
+            row["person_id"], (row["person_name"], row["link"], [])
+        )
+        person[2].append(row)
+    result = [
+        _candidate(
+            ref,
+            distance_km,
+            [resources.get(uid, {})[rid] for rid in sorted(resources.get(uid, {}))],
+            [(pid, *people[uid][pid]) for pid in sorted(people.get(uid, {}))],
+            need,
+            covers,
+            own,
+        )
+        for uid, (ref, distance_km) in sorted(units.items())
+    ]
+    return [c for c in result if c.resources or c.people]
+
+
+def _unit_of(row: Mapping[str, Any]) -> tuple[UnitRef, float]:
+    ref = UnitRef(row["unit_id"], row["unit_name"], _unit_kind(row["is_party_org"]))
+    return ref, float(row["distance_m"]) / 1000.0
+
+
+def _candidate(
+    unit: UnitRef,
+    distance_km: float,
+    resource_rows: Sequence[Mapping[str, Any]],
+    people_rows: Sequence[tuple[str, str, str, list[Mapping[str, Any]]]],
+    need: ResolvedNeed | None,
+    covers: Mapping[str, tuple[SkillRef, ...]],
+    own: _Own,
+) -> _Candidate:
+    """What B brings: resources, people and the facets they cover (need or no need)."""
+    facets: dict[tuple[FacetKind, str], tuple[str, list[str], list[str], float]] = {}
+
+    def cover(
+        facet: FacetKind, key: str, label: str, value: float, rid: str = "", pid: str = ""
+    ) -> None:
+        old_label, rids, pids, best = facets.get((facet, key), (label, [], [], 0.0))
+        if rid and rid not in rids:
+            rids.append(rid)
+        if pid and pid not in pids:
+            pids.append(pid)
+        facets[(facet, key)] = (old_label, rids, pids, max(best, value))
+
+    if need is not None:  # the need's facets first, in its order, covered or not
+        if need.scenario is not None:
+            cover(FacetKind.SCENARIO, need.scenario, need.scenario, 0.0)
+        for kind in need.resource_kinds:
+            cover(FacetKind.RESOURCE_KIND, str(kind), KIND_LABELS.get(kind, str(kind)), 0.0)
+        for skill in need.skills:
+            cover(FacetKind.SKILL, skill.id, skill.name, 0.0)
+
+    resources: list[MatchedResource] = []
+    for r in resource_rows:
+        scenarios = tuple(r["scenarios"])
+        matches: list[tuple[FacetKind, str]] = []
+        if need is not None:
+            if need.scenario is not None and need.scenario in scenarios:
+                matches.append((FacetKind.SCENARIO, need.scenario))
+            if r["kind"] in need.resource_kinds:
+                matches.append((FacetKind.RESOURCE_KIND, r["kind"]))
+        else:
+            if r["kind"] not in own.kinds:
+                matches.append((FacetKind.RESOURCE_KIND, r["kind"]))
+            matches.extend(
+                (FacetKind.SCENARIO, tag)
+                for tag in dict.fromkeys(scenarios)
+                if tag not in own.scenarios
+            )
+        for facet, key in matches:
+            label = KIND_LABELS.get(key, key) if facet is FacetKind.RESOURCE_KIND else key
+            cover(facet, key, label, 1.0, rid=r["id"])
+        if matches:
+            resources.append(
+                MatchedResource(
+                    r["id"],
+                    r["name"],
+                    r["kind"],
+                    scenarios,
+                    r["capacity"],
+                    r["capacity_unit"],
+                    tuple(_facet_key(facet, key) for facet, key in matches),
+                )
+            )
+
+    people: list[MatchedPerson] = []
+    for pid, name, link, rows in people_rows:
+        held: list[HeldSkill] = []
+        for s in sorted(rows, key=lambda s: s["skill_id"]):
+            skill = SkillRef(s["skill_id"], s["skill_name"])
+            targets = covers.get(skill.id, ()) if need is not None else (skill,)
+            level, certified = int(s["level"]), bool(s["certified"])
+            for target in targets:
+                held.append(HeldSkill(skill, level, certified, target))
+                quality = skill_quality(level, certified)
+                cover(FacetKind.SKILL, target.id, target.name, quality, pid=pid)
+        if held:
+            as_what = PersonLink.MEMBER if link == "MEMBER_OF" else PersonLink.EMPLOYEE
+            people.append(MatchedPerson(pid, name, as_what, tuple(held)))
+
+    coverage = tuple(
+        FacetCoverage(facet, key, label, value, tuple(rids), tuple(pids))
+        for (facet, key), (label, rids, pids, value) in facets.items()
+        if need is not None or value > 0
+    )
+    return _Candidate(unit, distance_km, tuple(resources), tuple(people), coverage)
+
+
+def _partial(
+    candidate: _Candidate,
+    direct: _Direct,
+    common: set[str],
+    unit_id: str,
+    radius_km: float,
+    need: ResolvedNeed | None,
+    weights: PartnerWeights,
+) -> _Partial:
+    """Complement, proximity and ties: everything known before the track record is read."""
+    values = [f.coverage for f in candidate.coverage]
+    if need is not None:
+        complement = math.fsum(values) / len(values) if values else 0.0
+        covered = [f.label for f in candidate.coverage if f.coverage > 0]
+        complement_detail = f"覆盖需求 {len(covered)}/{len(values)} 项" + (
+            f"：{'、'.join(covered)}" if covered else ""
+        )
+    else:
+        offered = math.fsum(values)
+        complement = offered / (offered + GENERAL_SATURATION)
+        complement_detail = f"带来本单位没有的 {len(values)} 项资源类型、场景或技能"
+
+    proximity = min(1.0, max(0.0, 1.0 - candidate.distance_km / radius_km))
+    proximity_detail = f"相距 {candidate.distance_km:.2f} km（半径 {radius_km:g} km）"
+
+    agreements = tuple(direct.agreements[g] for g in sorted(direct.agreements))
+    partners = tuple(sorted(common - {unit_id, candidate.unit.id}))
+    strength = (
+        len(agreements)
+        + len(direct.people)
+        + len(direct.usages)
+        + COMMON_PARTNER_WEIGHT * len(partners)
+    )
+    ties_value = strength / (strength + 1.0)
+    ties_detail = (
+        f"共建协议 {len(agreements)} 个，共同人员 {len(direct.people)} 人，"
+        f"资源往来 {len(direct.usages)} 次，共同伙伴 {len(partners)} 个"
+    )
+    components = (
+        _component(Component.COMPLEMENT, weights.complement, complement, complement_detail),
+        _component(Component.PROXIMITY, weights.proximity, proximity, proximity_detail),
+        _component(Component.TIES, weights.ties, ties_value, ties_detail),
+    )
+    return _Partial(
+        candidate,
+        components,
+        Ties(agreements, len(direct.people), len(direct.usages), partners),
+        math.fsum([*(c.contribution for c in components), weights.track_record]),
+    )
+
+
+async def _complete_best(
+    driver: AsyncDriver,
+    database: str,
+    partial: Sequence[_Partial],
+    limit: int,
+    weights: PartnerWeights,
+) -> list[Partner]:
+    """Read track records best upper bound first until the top ``limit`` is settled.
+
+    An unread candidate scores at most its upper bound (a perfect track record), so once the
+    ``limit``-th complete score exceeds the best unread bound no unread candidate can enter
+    the top (not even on the distance tie-break): the answer is exact.
+    """
+    pending = sorted(
+        partial, key=lambda p: (-p.upper_bound, p.candidate.distance_km, p.candidate.unit.id)
+    )
+    done: list[Partner] = []
+    batch = max(2 * limit, 16)
+    start = 0
+    while start < len(pending):
+        chunk = pending[start : start + batch]
+        start += len(chunk)
+        records, _, _ = await driver.execute_query(
+            TRACK_RECORDS,
+            ids=[p.candidate.unit.id for p in chunk],
+            database_=database,
+            routing_="r",
+        )
+        track = {r["unit_id"]: r for r in records}
+        done.extend(_complete(p, track[p.candidate.unit.id], weights) for p in chunk)
+        done.sort(key=_rank_key)
+        settled = len(done) >= limit and start < len(pending)
+        if settled and done[limit - 1].score > pending[start].upper_bound:
+            break
+        batch *= 2
+    return done
+
+
+def _rank_key(partner: Partner) -> tuple[float, float, str]:
+    return (-partner.score, partner.distance_km, partner.unit.id)
+
+
+def _mean(total: float, count: int) -> float | None:
+    return total / count if count else None
+
+
+def _complete(partial: _Partial, track: Mapping[str, Any], weights: PartnerWeights) -> Partner:
+    n_res, n_dem = int(track["resource_ratings"]), int(track["demand_ratings"])
+    res_total, dem_total = float(track["resource_total"]), float(track["demand_total"])
+    shrunk = (res_total + dem_total + PRIOR_RATING * PRIOR_WEIGHT) / (n_res + n_dem + PRIOR_WEIGHT)
+    value = (shrunk - 1.0) / 4.0
+    record = TrackRecord(n_res, _mean(res_total, n_res), n_dem, _mean(dem_total, n_dem))
+    detail = (
+        f"资源使用评价 {n_res} 次"
+        + (f"，均分 {record.resource_rating_mean:.2f}" if record.resource_rating_mean else "")
+        + f"；承接诉求评价 {n_dem} 次"
+        + (f"，均分 {record.demand_rating_mean:.2f}" if record.demand_rating_mean else "")
+    )
+    components = (
+        *partial.components,
+        _component(Component.TRACK_RECORD, weights.track_record, value, detail),
+    )
+    candidate = partial.candidate
+    return Partner(
+        rank=0,
+        unit=candidate.unit,
+        score=math.fsum(c.contribution for c in components),
+        distance_km=candidate.distance_km,
+        components=components,
+        coverage=candidate.coverage,
+        resources=candidate.resources,
+        people=candidate.people,
+        ties=partial.ties,
+        track_record=record,
+    )
+
+
+def _component(name: Component, weight: float, value: float, detail: str) -> ScoreComponent:
+    return ScoreComponent(name, weight, value, weight * value, detail)
+
+
+def _with_rank(partner: Partner, rank: int) -> Partner:
+    return dataclasses.replace(partner, rank=rank)
