@@ -13,15 +13,17 @@ import enum
 import inspect
 from datetime import date
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from api.context import Context
-from graph.model import RegionLevel, ResourceKind
+from graph.model import OrgKind, RegionLevel, ResourceKind, Sector
+from queries import coverage as gaps
 from queries import matching, network
 from queries import partners as partner_search
+from queries import pathways as paths
 
 _exposed: set[type] = set()
 
@@ -51,7 +53,11 @@ def expose(module: ModuleType, prefix: str) -> None:
 
 strawberry.enum(ResourceKind, name="ResourceKind", description="资源类型 resource kind")
 strawberry.enum(RegionLevel, name="RegionLevel", description="区划层级 region level")
+strawberry.enum(Sector, name="Sector", description="领域 sector")
+strawberry.enum(OrgKind, name="OrgKind", description="单位类型 organization kind")
+expose(paths, "Pathway")
 expose(partner_search, "Partners")
+expose(gaps, "Coverage")
 expose(matching, "Matching")
 expose(network, "Network")
 
@@ -73,6 +79,100 @@ def _args(**values: Any) -> dict[str, Any]:
 
 @strawberry.type
 class QuestionQuery:
+    @strawberry.field(
+        description="Up to k shortest paths between two units, each explained in Chinese "
+        "· 跨单位联结路径"
+    )
+    async def pathways(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        to: strawberry.ID,
+        k: int = paths.DEFAULT_K,
+        max_hops: int = paths.DEFAULT_MAX_HOPS,
+        horizontal_only: bool = False,
+        as_of: date | None = None,
+        tie_kinds: list[paths.TieKind] | None = None,
+        include_non_members: bool = False,
+    ) -> paths.PathwaysResult:
+        return await paths.paths_between(
+            info.context.driver,
+            info.context.database,
+            from_,
+            to,
+            k=k,
+            max_hops=max_hops,
+            horizontal_only=horizontal_only,
+            as_of=as_of,
+            tie_kinds=tie_kinds,
+            include_non_members=include_non_members,
+        )
+
+    @strawberry.field(
+        description="Where the party organisation does not reach, in a region's subtree: every "
+        "kind of gap with why and the numbers · 覆盖盲区"
+    )
+    async def coverage(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        as_of: date | None = None,
+        count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+    ) -> gaps.CoverageReport:
+        return await gaps.coverage_report(
+            info.context.driver,
+            info.context.database,
+            region_id,
+            as_of=as_of,
+            count_level=count_level,
+        )
+
+    @strawberry.field(
+        description="Organizations no active party organisation is set up in or covers, "
+        "filtered · 组织覆盖空白"
+    )
+    async def uncovered_organizations(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        sector: Sector | None = None,
+        kind: OrgKind | None = None,
+        min_employees: int | None = None,
+        as_of: date | None = None,
+        count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+    ) -> gaps.UncoveredOrganizations:
+        return await gaps.uncovered_organizations(
+            info.context.driver,
+            info.context.database,
+            region_id=region_id,
+            sector=sector,
+            kind=kind,
+            min_employees=min_employees,
+            as_of=as_of,
+            count_level=count_level,
+        )
+
+    @strawberry.field(
+        description="Grids, compounds or buildings with no resident member and no party "
+        "organisation · 空白网格/楼栋"
+    )
+    async def blank_areas(
+        self,
+        info: Info[Context, None],
+        level: RegionLevel = RegionLevel.GRID,
+        region_id: strawberry.ID | None = None,
+        as_of: date | None = None,
+        count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+    ) -> gaps.BlankAreas:
+        return await gaps.blank_areas(
+            info.context.driver,
+            info.context.database,
+            level=level,
+            region_id=region_id,
+            as_of=as_of,
+            count_level=count_level,
+        )
+
     @strawberry.field(
         description="Units that should work with a unit, best first, with every score "
         "component and the resources and people behind it · 资源共享伙伴"

@@ -198,9 +198,7 @@ def generate(
 
 @app.command("export-schema")
 def export_schema(
-    out: Annotated[Path, typer.Option(help="where to write the SDL")] = Path(
-        "api/schema.graphql"
-    ),
+    out: Annotated[Path, typer.Option(help="where to write the SDL")] = Path("api/schema.graphql"),
 ) -> None:
     """Write the GraphQL schema (SDL) to the file kept in the repo for review."""
     from api.schema import schema

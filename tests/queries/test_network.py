@@ -7,13 +7,13 @@ import json
 import math
 from datetime import date
 
-import networkx as nx  # type: ignore[import-untyped]
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from neo4j import Driver
-from scipy import sparse  # type: ignore[import-untyped]
+from scipy import sparse
 
 from cobuild.settings import Settings
 from graph.model import RegionLevel
@@ -175,7 +175,7 @@ def test_vectorised_betweenness_equals_networkx(
     graph: tuple[int, list[tuple[int, int]]], batch: int
 ) -> None:
     n, edges = graph
-    g = nx.Graph()
+    g: nx.Graph[int] = nx.Graph()
     g.add_nodes_from(range(n))
     g.add_edges_from((a, b) for a, b in edges if a != b)
     adjacency = sparse.csr_array(nx.to_scipy_sparse_array(g, nodelist=range(n), weight=None))

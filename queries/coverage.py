@@ -1,0 +1,1619 @@
+"""Coverage gaps (覆盖盲区): where does the party organisation system not reach?
+
+Definitions (``questions.md`` §3, read as ``shared/sample/README.md`` reads them). Everything is
+judged at ``as_of`` (default today): a temporary party organisation is active while
+``as_of ≤ valid_to``, an agreement while ``signed_on ≤ as_of ≤ expires_on``, a resource while
+``as_of`` lies in ``[available_from, available_to]`` (a missing bound is open); a resource is
+usable when active, ``shareable`` and of status ``available``; a demand is open when its status
+is ``open``. Retired nodes and retired ``USED``/``HAS_SKILL`` relationships never count.
+Membership is the ``is_party_member`` flag as loaded.
+
+Every question is asked of a region's subtree (``region_id``; default: the single top region)
+and returns its gap items, each with a Chinese ``reason`` carrying the numbers behind it, plus
+counts per region at ``count_level`` (default: street):
+
+- ``uncovered_organizations`` (组织覆盖空白): organizations that no active party organisation
+  is set up in (``SET_UP_IN``) or covers (``COVERS``); filters sector, kind, min_employees.
+- ``member_ratios``: per region and sector, party members employed by organizations sitting
+  there ÷ the sum of those organizations' ``employees``; for the new employment group (flag
+  true, or an occupation in ``NEW_EMPLOYMENT_OCCUPATIONS``), members ÷ people by residence.
+- ``blank_areas`` (空白网格/楼栋): grids, compounds or buildings where no party member resides
+  in or below the area and no active party organisation sits in or below it.
+- ``unclear_affiliations`` (管理归属不清): active party organisations, other than the top one
+  (the single parentless active one at the highest region level), with no parent or an
+  inactive parent.
+- ``skill_gaps`` (技能缺口), per street: skills required by open demands in the street that no
+  person residing in the street, or reporting to an active party organisation sitting in it,
+  holds (holding a finer skill of the taxonomy counts).
+- ``resource_gaps`` (资源缺口), per street: scenarios of open demands in the street with no usable
+  resource tagged with the scenario sitting in the street.
+- ``marginal_units`` (边缘主体): active units linked to at most one *other* active unit through
+  active horizontal ties: a shared active agreement, a party member linked to both (member,
+  employee or reporting), or an active resource owned by one and used by the other — or used
+  by both: the sample's known "primary" answer counts two users of one resource as linked.
+
+``coverage_report`` answers all of them for one region, concurrently.
+
+How: each question is one Cypher query. Things sitting in a region are found by walking down
+the region tree from the region's unique ``id`` index (``PART_OF`` inbound), so a street costs
+its own subtree and no more — or, when the region is the root of the only region tree, by a
+label or index scan, cheaper than walking everything; a walk to one level is pruned by
+``level_rank``; a per-item ``EXISTS`` stops at the first witness; open demands come from the
+``demand_status`` index; counts per region walk up from each item (a tree: at most seven hops).
+Answers are remembered per process (``CACHE_SIZE``), keyed by the latest completed ingest run
+and the arguments, so an ingest invalidates them; with no completed run nothing is remembered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final, LiteralString, TypeVar
+
+from neo4j import AsyncDriver
+
+from graph.model import NEW_EMPLOYMENT_OCCUPATIONS, OrgKind, RegionLevel, Sector
+from queries.errors import BadArgumentError, NotFoundError
+
+# Levels a blank area can be looked for at (questions.md §3).
+BLANK_AREA_LEVELS: Final = (RegionLevel.GRID, RegionLevel.COMPOUND, RegionLevel.BUILDING)
+DEFAULT_COUNT_LEVEL: Final = RegionLevel.STREET
+# A branch may be set up where an organization has at least this many members (支部工作条例).
+BRANCH_MINIMUM_MEMBERS: Final = 3
+# How far from a street a resource gap looks for usable resources elsewhere (§2's default radius).
+NEARBY_RADIUS_M: Final = 3000.0
+# Answers kept per process, keyed by the latest completed ingest run (an ingest invalidates).
+CACHE_SIZE: Final = 64
+
+T = TypeVar("T")
+
+# --- Cypher: scope ------------------------------------------------------------------------------
+
+# §3 scope: the region asked about (unique index on Region.id); whether it is the root of the
+# only region tree (regions minus PART_OF links, both from the count store, counts the roots),
+# so that everything sits in it; and the latest completed ingest run, which keys the cache.
+FIND_REGION: Final = """
+CALL () { MATCH (n:Region) RETURN count(n) AS regions }
+CALL () { MATCH ()-[l:PART_OF]->() RETURN count(l) AS links }
+MATCH (r:Region {id: $region_id})
+WHERE NOT r:Retired
+RETURN r.id AS id, r.name AS name, r.level AS level, r.level_rank AS rank,
+       regions - links = 1 AND NOT EXISTS { (r)-[:PART_OF]->(:Region) } AS everywhere,
+       COLLECT {
+         MATCH (run:IngestRun {status: 'completed'})
+         RETURN run.id ORDER BY run.finished_at DESC LIMIT 1
+       }[0] AS run
+"""
+
+# §3 scope without a region: the root of the region tree, walked up from any region (count
+# store for the number of roots, which must be one); latest completed ingest run as above.
+FIND_TOP_REGION: Final = """
+CALL () { MATCH (n:Region) RETURN count(n) AS regions }
+CALL () { MATCH ()-[l:PART_OF]->() RETURN count(l) AS links }
+MATCH (any:Region)
+WITH any, regions - links AS roots LIMIT 1
+MATCH (any)-[:PART_OF]->{0,7}(r:Region)
+WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) }
+RETURN r.id AS id, r.name AS name, r.level AS level, r.level_rank AS rank, roots,
+       roots = 1 AS everywhere,
+       COLLECT {
+         MATCH (run:IngestRun {status: 'completed'})
+         RETURN run.id ORDER BY run.finished_at DESC LIMIT 1
+       }[0] AS run
+"""
+
+# §3 scope: the regions at $level that counts (or per-street answers) are reported for: those
+# in the subtree, walked down from the unique Region.id index and pruned by level_rank, or the
+# one above the region when $level is higher than it; each with its ancestor at $group_level.
+REGIONS_AT_LEVEL: Final = """
+MATCH (root:Region {id: $region_id})
+CALL (root) {
+  MATCH (root)((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= $rank)){0,7}(g:Region)
+  WHERE g.level = $level
+  RETURN g
+  UNION
+  MATCH (root)-[:PART_OF]->{1,7}(g:Region)
+  WHERE g.level = $level
+  RETURN g
+}
+WITH g WHERE NOT g:Retired
+OPTIONAL MATCH (g)-[:PART_OF]->{0,7}(above:Region {level: $group_level})
+RETURN g.id AS id, g.name AS name, g.level AS level, above.id AS group_id
+ORDER BY id
+"""
+
+# --- Cypher: the questions ---------------------------------------------------------------------
+#
+# A question over the things sitting in a region starts with one of two literal variants: the
+# region's subtree walked down from the unique Region.id index (PART_OF inbound), or — when the
+# region is the root of the only region tree, so that everything sits in it — a label scan,
+# which is far cheaper than walking the whole tree. QUESTION[everywhere] is the variant.
+
+# Organizations in the subtree: unique Region.id index, walked down.
+_ORGANIZATIONS_IN_SUBTREE: Final = """
+MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:IN_REGION]-(o:Organization)
+WHERE NOT o:Retired
+"""
+# Every organization: Organization label scan.
+_ORGANIZATIONS_EVERYWHERE: Final = """
+MATCH (o:Organization)
+WHERE NOT o:Retired
+MATCH (o)-[:IN_REGION]->(r:Region)
+"""
+
+# §3 uncovered organizations: the organizations matching the filters, whether an active party
+# org is set up in one or covers it, and for the uncovered ones what explains the gap (their
+# region at $count_level walked up, members employed, lapsed party orgs); per sector.
+_UNCOVERED_ORGANIZATIONS: Final = """
+WITH o, r
+WHERE ($sector IS NULL OR o.sector = $sector)
+  AND ($kind IS NULL OR o.kind = $kind)
+  AND coalesce(o.employees, 0) >= $min_employees
+WITH o, r, EXISTS {
+  MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
+  WHERE NOT po:Retired
+    AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
+} AS covered
+OPTIONAL CALL (o, r, covered) {
+  WITH o, r WHERE NOT covered
+  OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  RETURN {
+    id: o.id, name: o.name, sector: o.sector, kind: o.kind, employees: o.employees,
+    region: r {.id, .name, .level}, group_id: g.id,
+    members: COUNT {
+      MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
+    },
+    lapsed: COLLECT {
+      MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
+      WHERE NOT po:Retired
+      RETURN po {.id, .name, .valid_to} ORDER BY po.id
+    }
+  } AS gap
+}
+WITH o.sector AS sector, count(o) AS organizations, collect(gap) AS gaps
+RETURN sector, organizations, gaps
+ORDER BY sector
+"""
+UNCOVERED_ORGANIZATIONS: Final[dict[bool, LiteralString]] = {
+    False: _ORGANIZATIONS_IN_SUBTREE + _UNCOVERED_ORGANIZATIONS,
+    True: _ORGANIZATIONS_EVERYWHERE + _UNCOVERED_ORGANIZATIONS,
+}
+
+# §3 member ratio by sector: the organizations with their employees and the party members they
+# employ, per sector and per region at $count_level above them (null when they sit higher).
+_MEMBER_RATIO_BY_SECTOR: Final = """
+OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+WITH g.id AS group_id, o.sector AS sector, o,
+     COUNT {
+       MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
+     } AS members
+RETURN group_id, sector, count(o) AS organizations,
+       sum(coalesce(o.employees, 0)) AS employees, sum(members) AS members
+"""
+MEMBER_RATIO_BY_SECTOR: Final[dict[bool, LiteralString]] = {
+    False: _ORGANIZATIONS_IN_SUBTREE + _MEMBER_RATIO_BY_SECTOR,
+    True: _ORGANIZATIONS_EVERYWHERE + _MEMBER_RATIO_BY_SECTOR,
+}
+
+# §3 member ratio of the new employment group: its people by residence (the subtree walked down
+# from the unique Region.id index, or a Person label scan) and how many are party members, per
+# region at $count_level above their residence.
+_NEW_EMPLOYMENT_IN_SUBTREE: Final = """
+MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:RESIDES_IN]-(p:Person)
+WHERE NOT p:Retired AND (p.new_employment_group = true OR p.occupation IN $occupations)
+"""
+_NEW_EMPLOYMENT_EVERYWHERE: Final = """
+MATCH (p:Person)
+WHERE NOT p:Retired AND (p.new_employment_group = true OR p.occupation IN $occupations)
+MATCH (p)-[:RESIDES_IN]->(r:Region)
+"""
+_MEMBER_RATIO_NEW_EMPLOYMENT: Final = """
+OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+RETURN g.id AS group_id, count(p) AS people,
+       count(CASE WHEN p.is_party_member = true THEN 1 END) AS members
+"""
+MEMBER_RATIO_NEW_EMPLOYMENT: Final[dict[bool, LiteralString]] = {
+    False: _NEW_EMPLOYMENT_IN_SUBTREE + _MEMBER_RATIO_NEW_EMPLOYMENT,
+    True: _NEW_EMPLOYMENT_EVERYWHERE + _MEMBER_RATIO_NEW_EMPLOYMENT,
+}
+
+# §3 blank areas: the regions at $level — in the subtree, walked down from the unique Region.id
+# index and pruned by level_rank, or every one (region_level index) when everything sits in
+# the region — where no party member resides in or below and no active party org sits in or
+# below (each EXISTS stops at the first witness); with the numbers of the blank ones.
+_AREAS_IN_SUBTREE: Final = """
+MATCH (:Region {id: $region_id})
+      ((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= $rank)){0,7}(a:Region)
+WHERE a.level = $level AND NOT a:Retired
+"""
+_AREAS_EVERYWHERE: Final = """
+MATCH (a:Region {level: $level})
+WHERE NOT a:Retired
+"""
+_BLANK_AREAS: Final = """
+WITH a, NOT EXISTS {
+  MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person)
+  WHERE p.is_party_member = true AND NOT p:Retired
+} AND NOT EXISTS {
+  MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
+  WHERE NOT po:Retired
+    AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
+} AS blank
+OPTIONAL CALL (a, blank) {
+  WITH a WHERE blank
+  OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
+  OPTIONAL MATCH (a)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  RETURN {
+    region: a {.id, .name, .level}, parent: parent {.id, .name, .level}, group_id: g.id,
+    population: a.population, households: a.households,
+    residents: COUNT {
+      MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person) WHERE NOT p:Retired
+    },
+    lapsed: COLLECT {
+      MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
+      WHERE NOT po:Retired
+      RETURN po {.id, .name, .valid_to} ORDER BY po.id
+    }
+  } AS gap
+}
+RETURN count(a) AS areas, collect(gap) AS gaps
+"""
+BLANK_AREAS: Final[dict[bool, LiteralString]] = {
+    False: _AREAS_IN_SUBTREE + _BLANK_AREAS,
+    True: _AREAS_EVERYWHERE + _BLANK_AREAS,
+}
+
+# §3 unclear affiliation. The top party org: the parentless active ones at the highest region
+# level, looked for level by level from the top (region_level index; the lazy LIMIT stops at the
+# first level that has any); the top when there is exactly one.
+_UNCLEAR_TOP: Final = """
+CALL () {
+  RETURN coalesce(COLLECT {
+    UNWIND $levels AS level
+    CALL (level) {
+      MATCH (:Region {level: level})<-[:IN_REGION]-(po:PartyOrg)
+      WHERE NOT po:Retired
+        AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
+        AND NOT EXISTS { (po)-[:SUBORDINATE_TO]->(q:PartyOrg) WHERE NOT q:Retired }
+      WITH po ORDER BY po.id
+      RETURN collect(po) AS orgs
+    }
+    WITH orgs WHERE size(orgs) > 0
+    RETURN orgs
+    LIMIT 1
+  }[0], []) AS tops
+}
+WITH tops, CASE WHEN size(tops) = 1 THEN tops[0] END AS top
+RETURN [t IN tops | t {.id, .name, .type}] AS top_candidates, top {.id, .name, .type} AS top,
+COLLECT {
+"""
+# Then the party orgs of the region: its subtree walked down from the unique Region.id index, or
+# every one (PartyOrg label scan) when everything sits in the region.
+_PARTY_ORGS_IN_SUBTREE: Final = """
+  MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:IN_REGION]-(po:PartyOrg)
+  WHERE NOT po:Retired
+"""
+_PARTY_ORGS_EVERYWHERE: Final = """
+  MATCH (po:PartyOrg)
+  WHERE NOT po:Retired
+  MATCH (po)-[:IN_REGION]->(r:Region)
+"""
+# And the active ones other than the top with no parent or an inactive parent, with what
+# explains them and their region at $count_level (walked up).
+_UNCLEAR_AFFILIATIONS: Final = """
+  WITH po, r
+  WHERE (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
+    AND (top IS NULL OR po <> top)
+  OPTIONAL MATCH (po)-[:SUBORDINATE_TO]->(parent:PartyOrg)
+  WHERE NOT parent:Retired
+  WITH po, r, parent
+  WHERE parent IS NULL
+     OR (parent.type = 'temporary' AND parent.valid_to IS NOT NULL AND parent.valid_to < $as_of)
+  OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  RETURN {
+    id: po.id, name: po.name, type: po.type, region: r {.id, .name, .level},
+    group_id: g.id, parent: parent {.id, .name, .type, .valid_to},
+    members: COUNT { (po)<-[:MEMBER_OF]-(p:Person) WHERE NOT p:Retired },
+    subordinates: COUNT { (po)<-[:SUBORDINATE_TO]-(c:PartyOrg) WHERE NOT c:Retired },
+    organizations: COUNT { (po)-[:SET_UP_IN|COVERS]->(o:Organization) WHERE NOT o:Retired }
+  } AS gap
+  ORDER BY gap.id
+} AS gaps
+"""
+UNCLEAR_AFFILIATIONS: Final[dict[bool, LiteralString]] = {
+    False: _UNCLEAR_TOP + _PARTY_ORGS_IN_SUBTREE + _UNCLEAR_AFFILIATIONS,
+    True: _UNCLEAR_TOP + _PARTY_ORGS_EVERYWHERE + _UNCLEAR_AFFILIATIONS,
+}
+
+# §3 skill and resource gaps start from the open demands of the region: its subtree walked
+# down from the unique Region.id index, or every open one (demand_status index) when everything
+# sits in the region; each walked up to the street it sits in (none above street level).
+_OPEN_DEMANDS_IN_SUBTREE: Final = """
+MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:IN_REGION]-(d:Demand)
+WHERE d.status = 'open' AND NOT d:Retired
+"""
+_OPEN_DEMANDS_EVERYWHERE: Final = """
+MATCH (d:Demand {status: 'open'})-[:IN_REGION]->(r:Region)
+WHERE NOT d:Retired
+"""
+
+# §3 skill gaps per street: the skills the open demands of each street require, and which of
+# these the people residing in the street or reporting to an active party org sitting in it
+# hold (the street's subtree walked once; a finer skill of the taxonomy counts).
+_SKILL_GAPS: Final = """
+MATCH (r)-[:PART_OF]->{0,7}(street:Region {level: 'street'})
+WITH street, d ORDER BY d.id
+WITH street, collect(d) AS demands
+CALL (street, demands) {
+  UNWIND demands AS d
+  MATCH (d)-[:REQUIRES_SKILL]->(k:Skill)
+  WHERE NOT k:Retired
+  WITH k, collect(d {.id, .title}) AS needing
+  RETURN collect({skill: k, needing: needing}) AS required
+}
+CALL (street, required) {
+  CALL (street) {
+    MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person)
+    WHERE NOT p:Retired
+    RETURN p
+    UNION
+    MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)<-[:REPORTS_TO]-(p:Person)
+    WHERE NOT p:Retired AND NOT po:Retired
+      AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
+    RETURN p
+  }
+  MATCH (p)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k:Skill)
+  WHERE h.retired_run IS NULL AND k IN [need IN required | need.skill]
+  RETURN collect(DISTINCT k) AS held
+}
+RETURN street.id AS street, size(demands) AS open_demands, [
+  need IN required WHERE NOT need.skill IN held | {
+    skill: {id: need.skill.id, name: need.skill.name},
+    demands: need.needing,
+    holders: COUNT {
+      MATCH (p:Person)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k:Skill)
+      WHERE k = need.skill AND NOT p:Retired AND h.retired_run IS NULL
+    }
+  }
+] AS gaps
+"""
+SKILL_GAPS: Final[dict[bool, LiteralString]] = {
+    False: _OPEN_DEMANDS_IN_SUBTREE + _SKILL_GAPS,
+    True: _OPEN_DEMANDS_EVERYWHERE + _SKILL_GAPS,
+}
+
+# §3 resource gaps per street: per scenario of the open demands of each street, the street's
+# resources tagged with it (its subtree walked once) and whether any is usable; for the gaps,
+# the usable ones tagged with it within $radius metres (point index on Resource.location).
+_RESOURCE_GAPS: Final = """
+MATCH (r)-[:PART_OF]->{0,7}(street:Region {level: 'street'})
+WITH street, d ORDER BY d.id
+WITH street, count(d) AS open_demands,
+     collect(CASE WHEN d.scenario IS NOT NULL THEN d END) AS demands
+CALL (street, demands) {
+  UNWIND demands AS d
+  WITH d.scenario AS scenario, collect(d {.id, .title}) AS needing
+  RETURN collect({scenario: scenario, needing: needing}) AS needs
+}
+CALL (street, needs) {
+  MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(res:Resource)
+  WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN [n IN needs | n.scenario])
+  RETURN collect(res {
+    .scenarios,
+    active: (res.available_from IS NULL OR res.available_from <= $as_of)
+            AND (res.available_to IS NULL OR $as_of <= res.available_to),
+    shareable: coalesce(res.shareable, true),
+    available: coalesce(res.status, 'available') = 'available'
+  }) AS tagged
+}
+CALL (street, needs, tagged) {
+  UNWIND needs AS need
+  WITH need, [t IN tagged WHERE need.scenario IN t.scenarios] AS mine
+  WHERE none(t IN mine WHERE t.active AND t.shareable AND t.available)
+  CALL (street, need) {
+    MATCH (res:Resource)
+    WHERE point.distance(res.location, street.location) <= $radius
+      AND NOT res:Retired AND need.scenario IN res.scenarios
+      AND coalesce(res.shareable, true) AND coalesce(res.status, 'available') = 'available'
+      AND (res.available_from IS NULL OR res.available_from <= $as_of)
+      AND (res.available_to IS NULL OR $as_of <= res.available_to)
+    WITH res, point.distance(res.location, street.location) AS distance
+    ORDER BY distance, res.id
+    RETURN count(res) AS nearby, head(collect(res {
+      .id, .name, distance: distance,
+      region: COLLECT { MATCH (res)-[:IN_REGION]->(x:Region) RETURN x.name }[0]
+    })) AS nearest
+  }
+  WITH need, mine, nearby, nearest ORDER BY need.scenario
+  RETURN collect({
+    scenario: need.scenario, demands: need.needing, tagged: size(mine),
+    inactive: size([t IN mine WHERE NOT t.active]),
+    unshareable: size([t IN mine WHERE NOT t.shareable]),
+    unavailable: size([t IN mine WHERE NOT t.available]),
+    nearby: nearby, nearest: nearest
+  }) AS gaps
+}
+RETURN street.id AS street, open_demands, gaps
+"""
+RESOURCE_GAPS: Final[dict[bool, LiteralString]] = {
+    False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_GAPS,
+    True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_GAPS,
+}
+
+# Active units in the subtree: unique Region.id index, walked down.
+_UNITS_IN_SUBTREE: Final = """
+MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:IN_REGION]-(u:Unit)
+WHERE NOT u:Retired
+  AND NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false))
+"""
+# Every active unit: Unit label scan.
+_UNITS_EVERYWHERE: Final = """
+MATCH (u:Unit)
+WHERE NOT u:Retired
+  AND NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false))
+MATCH (u)-[:IN_REGION]->(r:Region)
+"""
+# §3 marginal units: each unit with up to two distinct other active units it shares an
+# intermediary with — a party member (member, employee or reporting), an active agreement, an
+# active resource (owned or used; two users of one resource count, as the sample reads it) —
+# the search stops at two; for those with at most one, the ties behind it.
+_MARGINAL_UNITS: Final = """
+WITH u, r, COLLECT {
+  CALL (u) {
+    MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+          -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v:Unit)
+    WHERE p.is_party_member = true AND NOT p:Retired
+    RETURN v
+    UNION
+    MATCH (u)-[:PARTY_TO]->(a:Agreement)<-[:PARTY_TO]-(v:Unit)
+    WHERE NOT a:Retired
+      AND (a.signed_on IS NULL OR a.signed_on <= $as_of)
+      AND (a.expires_on IS NULL OR $as_of <= a.expires_on)
+    RETURN v
+    UNION
+    MATCH (u)-[t1:OWNED_BY|USED]-(res:Resource)-[t2:OWNED_BY|USED]-(v:Unit)
+    WHERE t1.retired_run IS NULL AND t2.retired_run IS NULL AND NOT res:Retired
+      AND (res.available_from IS NULL OR res.available_from <= $as_of)
+      AND (res.available_to IS NULL OR $as_of <= res.available_to)
+    RETURN v
+  }
+  WITH v
+  WHERE v <> u AND NOT v:Retired
+    AND NOT (v:PartyOrg AND v.type = 'temporary' AND coalesce(v.valid_to < $as_of, false))
+  RETURN DISTINCT v
+  LIMIT 2
+} AS partners
+OPTIONAL CALL (u, r, partners) {
+  WITH u, r, partners WHERE size(partners) <= 1
+  OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  WITH u, r, g, partners[0] AS v
+  RETURN {
+    id: u.id, name: u.name, label: CASE WHEN u:PartyOrg THEN 'PartyOrg' ELSE 'Organization' END,
+    category: coalesce(u.type, u.kind), region: r {.id, .name, .level}, group_id: g.id,
+    partner: v {.id, .name},
+    agreements: COLLECT {
+      MATCH (u)-[:PARTY_TO]->(a:Agreement)
+      WHERE NOT a:Retired
+        AND (a.signed_on IS NULL OR a.signed_on <= $as_of)
+        AND (a.expires_on IS NULL OR $as_of <= a.expires_on)
+      RETURN a {.id, .name, with_partner: v IS NOT NULL AND EXISTS { (a)<-[:PARTY_TO]-(v) }}
+      ORDER BY a.id
+    },
+    members: COUNT {
+      MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+      WHERE p.is_party_member = true AND NOT p:Retired
+    },
+    shared_members: COUNT {
+      MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+            -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v)
+      WHERE p.is_party_member = true AND NOT p:Retired
+    },
+    resources: COUNT {
+      MATCH (u)-[t:OWNED_BY|USED]-(res:Resource)
+      WHERE t.retired_run IS NULL AND NOT res:Retired
+        AND (res.available_from IS NULL OR res.available_from <= $as_of)
+        AND (res.available_to IS NULL OR $as_of <= res.available_to)
+    },
+    shared_resources: COLLECT {
+      MATCH (u)-[t1:OWNED_BY|USED]-(res:Resource)-[t2:OWNED_BY|USED]-(v)
+      WHERE t1.retired_run IS NULL AND t2.retired_run IS NULL AND NOT res:Retired
+        AND (res.available_from IS NULL OR res.available_from <= $as_of)
+        AND (res.available_to IS NULL OR $as_of <= res.available_to)
+      RETURN DISTINCT res {.id, .name} ORDER BY res.id
+    }
+  } AS gap
+}
+RETURN count(u) AS units, collect(gap) AS gaps
+"""
+MARGINAL_UNITS: Final[dict[bool, LiteralString]] = {
+    False: _UNITS_IN_SUBTREE + _MARGINAL_UNITS,
+    True: _UNITS_EVERYWHERE + _MARGINAL_UNITS,
+}
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRef:
+    id: str
+    name: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCount:
+    """How many gap items sit in one region at the count level."""
+
+    region: RegionRef
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a coverage answer was asked of: a region's subtree, at a date, counted per level."""
+
+    region: RegionRef
+    as_of: date
+    count_level: RegionLevel
+
+
+@dataclass(frozen=True, slots=True)
+class PartyOrgRef:
+    id: str
+    name: str
+    type: str | None = None
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRef:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class UncoveredOrganization:
+    """An organization no active party organisation is set up in or covers (组织覆盖空白)."""
+
+    id: str
+    name: str
+    sector: str
+    kind: str
+    employees: int | None
+    region: RegionRef
+    party_members: int  # party members it employs
+    lapsed_party_orgs: tuple[PartyOrgRef, ...]  # inactive party orgs once set up in / covering it
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectorCoverage:
+    sector: str
+    organizations: int  # organizations of the sector in scope (after the filters)
+    uncovered: int
+
+    @property
+    def covered(self) -> int:
+        return self.organizations - self.uncovered
+
+
+@dataclass(frozen=True, slots=True)
+class UncoveredOrganizations:
+    scope: Scope
+    sector: Sector | None
+    kind: OrgKind | None
+    min_employees: int
+    by_sector: tuple[SectorCoverage, ...]
+    items: tuple[UncoveredOrganization, ...]
+    counts: tuple[RegionCount, ...]
+    outside_count_level: int  # items sitting above the count level (in no counted region)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRatio:
+    """A ratio with its numerator and denominator (the seeds' 1.4 % / 4.13 % / 0.09 %)."""
+
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+    @property
+    def percent(self) -> float | None:
+        """The ratio in per cent, rounded to two decimals (``None`` over a zero denominator)."""
+        value = self.value
+        return None if value is None else round(100 * value, 2)
+
+    @property
+    def fraction(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+
+@dataclass(frozen=True, slots=True)
+class SectorMemberRatio:
+    """Party members employed by a sector's organizations ÷ the sum of their ``employees``."""
+
+    sector: str
+    organizations: int
+    ratio: MemberRatio
+
+
+@dataclass(frozen=True, slots=True)
+class RegionMemberRatios:
+    region: RegionRef
+    sectors: tuple[SectorMemberRatio, ...]  # traditional, new_economic, new_social: always all
+    new_employment_group: MemberRatio  # members ÷ people of the group residing in the region
+    summary: str
+
+    def sector(self, sector: Sector | str) -> SectorMemberRatio:
+        return next(s for s in self.sectors if s.sector == sector)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRatios:
+    scope: Scope
+    total: RegionMemberRatios  # the scope's region as a whole
+    by_region: tuple[RegionMemberRatios, ...]  # each region at the count level
+
+
+@dataclass(frozen=True, slots=True)
+class BlankArea:
+    """A grid, compound or building with no resident party member and no active party org."""
+
+    region: RegionRef
+    parent: RegionRef | None
+    population: int | None
+    households: int | None
+    residents: int  # people on record residing in or below it (none a party member)
+    lapsed_party_orgs: tuple[PartyOrgRef, ...]  # inactive party orgs sitting in or below it
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlankAreas:
+    scope: Scope
+    level: RegionLevel
+    areas: int  # regions at ``level`` in scope
+    items: tuple[BlankArea, ...]
+    counts: tuple[RegionCount, ...]
+    outside_count_level: int
+
+
+class AffiliationProblem(enum.StrEnum):
+    NO_PARENT = "no_parent"
+    INACTIVE_PARENT = "inactive_parent"
+
+
+@dataclass(frozen=True, slots=True)
+class UnclearAffiliation:
+    """An active party organisation with no parent or an inactive one (管理归属不清)."""
+
+    party_org: PartyOrgRef
+    region: RegionRef
+    problem: AffiliationProblem
+    parent: PartyOrgRef | None
+    members: int
+    subordinates: int  # party organisations under it
+    organizations: int  # organizations it is set up in or covers
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnclearAffiliations:
+    scope: Scope
+    top: PartyOrgRef | None  # None when no single parentless one sits highest
+    top_candidates: tuple[PartyOrgRef, ...]  # the parentless ones at the highest level
+    items: tuple[UnclearAffiliation, ...]
+    counts: tuple[RegionCount, ...]
+    outside_count_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class SkillGap:
+    skill_id: str
+    skill_name: str
+    demands: tuple[DemandRef, ...]  # the open demands in the street requiring it
+    holders_anywhere: int  # people holding it (or a finer skill) anywhere in the data
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreetSkillGaps:
+    street: RegionRef
+    open_demands: int
+    gaps: tuple[SkillGap, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SkillGaps:
+    scope: Scope
+    streets: tuple[StreetSkillGaps, ...]
+    counts: tuple[RegionCount, ...]  # gaps per region at the count level (street or above)
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyResource:
+    id: str
+    name: str
+    region_name: str | None
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceGap:
+    scenario: str
+    demands: tuple[DemandRef, ...]  # the open demands in the street with this scenario
+    tagged_in_street: int  # resources in the street tagged with it (none usable)
+    inactive: int  # … of which outside their availability period
+    unshareable: int  # … not shareable
+    unavailable: int  # … of a status other than available
+    usable_nearby: int  # usable resources tagged with it within NEARBY_RADIUS_M of the street
+    nearest_usable: NearbyResource | None  # the closest of them
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreetResourceGaps:
+    street: RegionRef
+    open_demands: int
+    gaps: tuple[ResourceGap, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceGaps:
+    scope: Scope
+    streets: tuple[StreetResourceGaps, ...]
+    counts: tuple[RegionCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementRef:
+    id: str
+    name: str
+    with_partner: bool  # the partner unit is a party to it too
+
+
+@dataclass(frozen=True, slots=True)
+class MarginalUnit:
+    """An active unit linked horizontally to at most one other unit (边缘主体)."""
+
+    id: str
+    name: str
+    kind: str  # "organization" or "party_org"
+    category: str | None  # organization kind or party organisation type
+    region: RegionRef
+    partner: UnitRef | None  # the one other unit it is linked to, if any
+    agreements: tuple[AgreementRef, ...]  # active agreements it is party to
+    linked_members: int  # party members linked to it (member, employee or reporting)
+    shared_members: int  # … of which also linked to the partner
+    resources: int  # active resources it owns or used
+    shared_resources: tuple[UnitRef, ...]  # active resources it shares with the partner
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarginalUnits:
+    scope: Scope
+    units: int  # active units in scope
+    items: tuple[MarginalUnit, ...]
+    counts: tuple[RegionCount, ...]
+    outside_count_level: int
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageReport:
+    """Every coverage question for one region (``coverage_report``)."""
+
+    scope: Scope
+    uncovered_organizations: UncoveredOrganizations
+    member_ratios: MemberRatios
+    blank_areas: tuple[BlankAreas, ...]  # grid, compound, building
+    unclear_affiliations: UnclearAffiliations
+    skill_gaps: SkillGaps
+    resource_gaps: ResourceGaps
+    marginal_units: MarginalUnits
+
+
+# --- the questions -----------------------------------------------------------------------------
+
+_SECTOR_LABELS: Final = {
+    Sector.TRADITIONAL: "传统领域",
+    Sector.NEW_ECONOMIC: "新经济组织",
+    Sector.NEW_SOCIAL: "新社会组织",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    scope: Scope
+    rank: int  # the scope region's level_rank
+    everywhere: bool  # the region is the root of the only region tree: everything sits in it
+    count_regions: tuple[RegionRef, ...]  # regions at the count level, in or above the scope
+    database: str
+    run: str | None  # latest completed ingest run; None (no caching) when the data has none
+
+
+async def uncovered_organizations(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+    sector: Sector | str | None = None,
+    kind: OrgKind | str | None = None,
+    min_employees: int | None = None,
+) -> UncoveredOrganizations:
+    """Organizations in the region that no active party org is set up in or covers.
+
+    Optionally only those of ``sector``, of ``kind``, or with at least ``min_employees``.
+    Returns the items (each with its employees, the party members it employs and the inactive
+    party organisations that once hosted or covered it), uncovered/total per sector, and
+    counts per region at ``count_level``. Raises ``NotFoundError`` for an unknown region and
+    ``BadArgumentError`` for an unknown sector, kind or level or a negative ``min_employees``.
+    """
+    filters = _org_filters(sector, kind, min_employees)
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _uncovered(driver, database, ctx, *filters)
+
+
+async def member_ratios(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> MemberRatios:
+    """Member ratio by sector and of the new employment group, for the region and per region.
+
+    Per sector: party members employed by the sector's organizations sitting in the region ÷
+    the sum of those organizations' ``employees``. New employment group (flag true or one of
+    the listed occupations): its party members ÷ its people, by residence. Returned for the
+    region as a whole and for each region at ``count_level``, numerators and denominators
+    included. Raises ``NotFoundError`` / ``BadArgumentError`` as ``uncovered_organizations``.
+    """
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _member_ratios(driver, database, ctx)
+
+
+async def blank_areas(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    level: RegionLevel | str = RegionLevel.GRID,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> BlankAreas:
+    """Areas at ``level`` (grid, compound or building) with no resident member and no party org.
+
+    An area is blank when no party member resides in it or below it and no active party
+    organisation sits in it or below it. Each item has its population, households, recorded
+    residents and any inactive party organisation that sat there. Raises ``BadArgumentError``
+    for another level, ``NotFoundError`` for an unknown region.
+    """
+    area_level = _level(level, "level")
+    if area_level not in BLANK_AREA_LEVELS:
+        raise BadArgumentError(f"blank areas are grids, compounds or buildings, not {level!r}")
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _blank_areas(driver, database, ctx, area_level)
+
+
+async def unclear_affiliations(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> UnclearAffiliations:
+    """Active party orgs in the region, other than the top one, with no or an inactive parent.
+
+    The top party organisation is the single parentless active one at the highest region
+    level, looked for in the whole graph; when several tie, there is none and all of them are
+    listed. Each item says which problem it has, its parent if any, and its members,
+    subordinate party organisations and covered organizations. Raises as the others.
+    """
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _unclear(driver, database, ctx)
+
+
+async def skill_gaps(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> SkillGaps:
+    """Per street: skills required by open demands there that nobody in the street holds.
+
+    A person counts for a street when residing in it or reporting to an active party org
+    sitting in it; holding a finer skill of the taxonomy counts. Streets are those of the
+    region, or the street above it (then only the region's demands count). Every street is
+    listed, gaps or not; counts per region at ``count_level`` or, below street, per street.
+    """
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _skill_gaps(driver, database, ctx, await _streets(driver, database, ctx))
+
+
+async def resource_gaps(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> ResourceGaps:
+    """Per street: scenarios of open demands there with no usable tagged resource in the street.
+
+    Each gap says how many resources in the street carry the scenario but are not usable (and
+    why) and how many usable ones sit elsewhere in the street's district. Streets as in
+    ``skill_gaps``.
+    """
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _resource_gaps(driver, database, ctx, await _streets(driver, database, ctx))
+
+
+async def marginal_units(
+    driver: AsyncDriver,
+    database: str,
+    *,
+    region_id: str | None = None,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> MarginalUnits:
+    """Active units of the region linked to at most one other active unit horizontally.
+
+    Two units are linked when they share an active agreement, a party member (member,
+    employee or reporting, in any combination), or an active resource (one owns it and the
+    other used it, or both used it: the sample's reading). Partners may sit anywhere. Each item
+    names its one partner (if any) and the numbers of its horizontal ties.
+    """
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    return await _marginal(driver, database, ctx)
+
+
+async def coverage_report(
+    driver: AsyncDriver,
+    database: str,
+    region_id: str | None = None,
+    *,
+    as_of: date | None = None,
+    count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+) -> CoverageReport:
+    """Every coverage question for the region at once (no filters; blank areas at all levels).
+
+    The scope is resolved once and the questions run concurrently. Raises ``NotFoundError``
+    for an unknown region and ``BadArgumentError`` for an unknown level.
+    """
+    ctx = await _context(driver, database, region_id, as_of, count_level)
+    streets = await _streets(driver, database, ctx)
+    async with asyncio.TaskGroup() as group:
+        uncovered = group.create_task(_uncovered(driver, database, ctx, None, None, 0))
+        ratios = group.create_task(_member_ratios(driver, database, ctx))
+        blanks = [
+            group.create_task(_blank_areas(driver, database, ctx, level))
+            for level in BLANK_AREA_LEVELS
+        ]
+        unclear = group.create_task(_unclear(driver, database, ctx))
+        skills = group.create_task(_skill_gaps(driver, database, ctx, streets))
+        resources = group.create_task(_resource_gaps(driver, database, ctx, streets))
+        marginal = group.create_task(_marginal(driver, database, ctx))
+    return CoverageReport(
+        scope=ctx.scope,
+        uncovered_organizations=uncovered.result(),
+        member_ratios=ratios.result(),
+        blank_areas=tuple(task.result() for task in blanks),
+        unclear_affiliations=unclear.result(),
+        skill_gaps=skills.result(),
+        resource_gaps=resources.result(),
+        marginal_units=marginal.result(),
+    )
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+
+def _level(value: RegionLevel | str, name: str) -> RegionLevel:
+    try:
+        return RegionLevel(value)
+    except ValueError as exc:
+        allowed = ", ".join(RegionLevel)
+        raise BadArgumentError(f"unknown {name} {value!r}; allowed: {allowed}") from exc
+
+
+def _org_filters(
+    sector: Sector | str | None, kind: OrgKind | str | None, min_employees: int | None
+) -> tuple[Sector | None, OrgKind | None, int]:
+    try:
+        chosen_sector = None if sector is None else Sector(sector)
+        chosen_kind = None if kind is None else OrgKind(kind)
+    except ValueError as exc:
+        raise BadArgumentError(str(exc)) from exc
+    if min_employees is not None and min_employees < 0:
+        raise BadArgumentError(f"min_employees must not be negative, got {min_employees}")
+    return chosen_sector, chosen_kind, min_employees or 0
+
+
+async def _context(
+    driver: AsyncDriver,
+    database: str,
+    region_id: str | None,
+    as_of: date | None,
+    count_level: RegionLevel | str,
+) -> _Context:
+    level = _level(count_level, "count_level")
+    if region_id is None:
+        records, _, _ = await driver.execute_query(
+            FIND_TOP_REGION, database_=database, routing_="r"
+        )
+        if not records:
+            raise NotFoundError("the graph holds no region")
+        if records[0]["roots"] != 1:
+            roots = records[0]["roots"]
+            raise BadArgumentError(f"the graph holds {roots} top regions: give region_id")
+    else:
+        records, _, _ = await driver.execute_query(
+            FIND_REGION, region_id=region_id, database_=database, routing_="r"
+        )
+        if not records:
+            raise NotFoundError(f"no region with id {region_id!r}")
+    root = records[0]
+    region = RegionRef(root["id"], root["name"], root["level"])
+    run = root["run"]
+    key = ("regions_at", database, run, region.id, level, level)
+    count_regions = await _cached(
+        run, key, lambda: _regions_at(driver, database, region.id, level, level)
+    )
+    return _Context(
+        scope=Scope(region=region, as_of=as_of or date.today(), count_level=level),
+        rank=root["rank"],
+        everywhere=bool(root["everywhere"]),
+        count_regions=tuple(ref for ref, _ in count_regions),
+        database=database,
+        run=run,
+    )
+
+
+_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+async def _cached(run: str | None, key: tuple[Any, ...], compute: Callable[[], Awaitable[T]]) -> T:
+    """``compute()``, remembered under ``key`` while ``run`` is the latest completed ingest.
+
+    Answers change only when data does, and data changes only by ingest; with no completed
+    ingest run (data written otherwise) nothing is remembered.
+    """
+    if run is None:
+        return await compute()
+    if key in _cache:
+        _cache.move_to_end(key)
+        answer: T = _cache[key]
+        return answer
+    answer = await compute()
+    _cache[key] = answer
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return answer
+
+
+def clear_cache() -> None:
+    """Forget every remembered answer (for tests and after out-of-band writes)."""
+    _cache.clear()
+
+
+async def _regions_at(
+    driver: AsyncDriver, database: str, region_id: str, level: RegionLevel, group: RegionLevel
+) -> list[tuple[RegionRef, str | None]]:
+    """Regions at ``level`` in (or above) the region, each with its ancestor at ``group``."""
+    records, _, _ = await driver.execute_query(
+        REGIONS_AT_LEVEL,
+        region_id=region_id,
+        level=level.value,
+        rank=level.rank,
+        group_level=group.value,
+        database_=database,
+        routing_="r",
+    )
+    return [(RegionRef(r["id"], r["name"], r["level"]), r["group_id"]) for r in records]
+
+
+@dataclass(frozen=True, slots=True)
+class _Streets:
+    """The streets a per-street question covers: those in the region, or the one above it."""
+
+    streets: tuple[tuple[RegionRef, str | None], ...]  # each with its region at the count level
+
+
+async def _streets(driver: AsyncDriver, database: str, ctx: _Context) -> _Streets:
+    group = ctx.scope.count_level
+    if group.rank > RegionLevel.STREET.rank:
+        group = RegionLevel.STREET
+    region = ctx.scope.region.id
+    key = ("regions_at", database, ctx.run, region, RegionLevel.STREET, group)
+    streets = await _cached(
+        ctx.run, key, lambda: _regions_at(driver, database, region, RegionLevel.STREET, group)
+    )
+    return _Streets(tuple(streets))
+
+
+def _params(ctx: _Context) -> dict[str, Any]:
+    return {
+        "region_id": ctx.scope.region.id,
+        "as_of": ctx.scope.as_of,
+        "count_level": ctx.scope.count_level.value,
+    }
+
+
+def _key(ctx: _Context, question: str, *more: Any) -> tuple[Any, ...]:
+    return (question, ctx.database, ctx.run, ctx.scope, *more)
+
+
+def _counts(
+    regions: Sequence[RegionRef], group_ids: Iterable[str | None]
+) -> tuple[tuple[RegionCount, ...], int]:
+    tally = Counter(group_ids)
+    outside = tally.pop(None, 0)
+    return tuple(RegionCount(ref, tally.get(ref.id, 0)) for ref in regions), outside
+
+
+def _region(value: dict[str, Any]) -> RegionRef:
+    return RegionRef(value["id"], value["name"], value["level"])
+
+
+def _party_org(value: dict[str, Any]) -> PartyOrgRef:
+    valid_to = value.get("valid_to")
+    return PartyOrgRef(
+        id=value["id"],
+        name=value["name"],
+        type=value.get("type"),
+        valid_to=valid_to.to_native() if valid_to is not None else None,
+    )
+
+
+def _lapsed_text(lapsed: Sequence[PartyOrgRef]) -> str:
+    return "".join(f"；原 {po.name} 已于 {po.valid_to} 到期" for po in lapsed)
+
+
+# --- uncovered organizations -------------------------------------------------------------------
+
+
+async def _uncovered(
+    driver: AsyncDriver,
+    database: str,
+    ctx: _Context,
+    sector: Sector | None,
+    kind: OrgKind | None,
+    min_employees: int,
+) -> UncoveredOrganizations:
+    async def compute() -> UncoveredOrganizations:
+        records, _, _ = await driver.execute_query(
+            UNCOVERED_ORGANIZATIONS[ctx.everywhere],
+            _params(ctx),
+            sector=sector.value if sector else None,
+            kind=kind.value if kind else None,
+            min_employees=min_employees,
+            database_=database,
+            routing_="r",
+        )
+        by_sector = tuple(
+            SectorCoverage(r["sector"], r["organizations"], len(r["gaps"])) for r in records
+        )
+        gaps = sorted((g for r in records for g in r["gaps"]), key=lambda g: str(g["id"]))
+        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        return UncoveredOrganizations(
+            scope=ctx.scope,
+            sector=sector,
+            kind=kind,
+            min_employees=min_employees,
+            by_sector=by_sector,
+            items=tuple(_uncovered_item(g) for g in gaps),
+            counts=counts,
+            outside_count_level=outside,
+        )
+
+    return await _cached(ctx.run, _key(ctx, "uncovered", sector, kind, min_employees), compute)
+
+
+def _uncovered_item(gap: dict[str, Any]) -> UncoveredOrganization:
+    lapsed = tuple(
+        _party_org(po)
+        for po in gap["lapsed"]
+        if po.get("valid_to") is not None  # an active one would have covered it
+    )
+    members = gap["members"]
+    employees = gap["employees"]
+    label = _SECTOR_LABELS.get(gap["sector"], gap["sector"])
+    staff = f"从业人员 {employees} 人" if employees is not None else "从业人员数未报"
+    reason = f"{gap['name']}（{label}，{staff}）无有效党组织单独组建或联合覆盖"
+    reason += f"；在职党员 {members} 名"
+    if members >= BRANCH_MINIMUM_MEMBERS:
+        reason += f"，已达 {BRANCH_MINIMUM_MEMBERS} 名，可单独组建党支部"
+    reason += _lapsed_text(lapsed)
+    return UncoveredOrganization(
+        id=gap["id"],
+        name=gap["name"],
+        sector=gap["sector"],
+        kind=gap["kind"],
+        employees=employees,
+        region=_region(gap["region"]),
+        party_members=members,
+        lapsed_party_orgs=lapsed,
+        reason=reason,
+    )
+
+
+# --- member ratios -----------------------------------------------------------------------------
+
+
+async def _member_ratios(driver: AsyncDriver, database: str, ctx: _Context) -> MemberRatios:
+    async def compute() -> MemberRatios:
+        params = _params(ctx)
+        (by_sector, _, _), (neg, _, _) = await asyncio.gather(
+            driver.execute_query(
+                MEMBER_RATIO_BY_SECTOR[ctx.everywhere], params, database_=database, routing_="r"
+            ),
+            driver.execute_query(
+                MEMBER_RATIO_NEW_EMPLOYMENT[ctx.everywhere],
+                params,
+                occupations=sorted(NEW_EMPLOYMENT_OCCUPATIONS),
+                database_=database,
+                routing_="r",
+            ),
+        )
+        # [organizations, members, employees] per (region at the count level, sector), the
+        # scope as a whole under None; [members, people] of the new employment group likewise.
+        sectors: dict[tuple[str | None, str], list[int]] = {}
+        group: dict[str | None, list[int]] = {}
+        for r in by_sector:
+            for group_id in {r["group_id"], None}:
+                totals = sectors.setdefault((group_id, r["sector"]), [0, 0, 0])
+                totals[0] += r["organizations"]
+                totals[1] += r["members"]
+                totals[2] += r["employees"]
+        for r in neg:
+            for group_id in {r["group_id"], None}:
+                people = group.setdefault(group_id, [0, 0])
+                people[0] += r["members"]
+                people[1] += r["people"]
+
+        def ratios(region: RegionRef, key: str | None) -> RegionMemberRatios:
+            rows = tuple(
+                SectorMemberRatio(
+                    sector.value,
+                    sectors.get((key, sector.value), [0, 0, 0])[0],
+                    MemberRatio(*sectors.get((key, sector.value), [0, 0, 0])[1:]),
+                )
+                for sector in Sector
+            )
+            neg_ratio = MemberRatio(*group.get(key, [0, 0]))
+            parts = [f"{_SECTOR_LABELS[Sector(r.sector)]} {_ratio_text(r.ratio)}" for r in rows]
+            parts.append(f"新就业群体 {_ratio_text(neg_ratio)}")
+            summary = f"{region.name}：" + "；".join(parts)
+            return RegionMemberRatios(region, rows, neg_ratio, summary)
+
+        return MemberRatios(
+            scope=ctx.scope,
+            total=ratios(ctx.scope.region, None),
+            by_region=tuple(ratios(ref, ref.id) for ref in ctx.count_regions),
+        )
+
+    return await _cached(ctx.run, _key(ctx, "member_ratios"), compute)
+
+
+def _ratio_text(ratio: MemberRatio) -> str:
+    percent = ratio.percent
+    return f"{ratio.fraction}（{'—' if percent is None else f'{percent:.2f}%'}）"
+
+
+# --- blank areas -------------------------------------------------------------------------------
+
+
+async def _blank_areas(
+    driver: AsyncDriver, database: str, ctx: _Context, level: RegionLevel
+) -> BlankAreas:
+    async def compute() -> BlankAreas:
+        records, _, _ = await driver.execute_query(
+            BLANK_AREAS[ctx.everywhere],
+            _params(ctx),
+            level=level.value,
+            rank=level.rank,
+            database_=database,
+            routing_="r",
+        )
+        gaps = sorted(records[0]["gaps"], key=lambda g: str(g["region"]["id"]))
+        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        return BlankAreas(
+            scope=ctx.scope,
+            level=level,
+            areas=records[0]["areas"],
+            items=tuple(_blank_item(g) for g in gaps),
+            counts=counts,
+            outside_count_level=outside,
+        )
+
+    return await _cached(ctx.run, _key(ctx, "blank_areas", level), compute)
+
+
+def _blank_item(gap: dict[str, Any]) -> BlankArea:
+    region = _region(gap["region"])
+    parent = _region(gap["parent"]) if gap["parent"] else None
+    lapsed = tuple(_party_org(po) for po in gap["lapsed"])
+    where = f"{parent.name}{region.name}" if parent else region.name
+    numbers = [f"登记居民 {gap['residents']} 人"]
+    if gap["population"] is not None:
+        numbers.append(f"常住人口 {gap['population']} 人")
+    if gap["households"] is not None:
+        numbers.append(f"{gap['households']} 户")
+    reason = f"{where}：无党员居住、无有效党组织（{'，'.join(numbers)}）{_lapsed_text(lapsed)}"
+    return BlankArea(
+        region=region,
+        parent=parent,
+        population=gap["population"],
+        households=gap["households"],
+        residents=gap["residents"],
+        lapsed_party_orgs=lapsed,
+        reason=reason,
+    )
+
+
+# --- unclear affiliation -----------------------------------------------------------------------
+
+
+async def _unclear(driver: AsyncDriver, database: str, ctx: _Context) -> UnclearAffiliations:
+    async def compute() -> UnclearAffiliations:
+        records, _, _ = await driver.execute_query(
+            UNCLEAR_AFFILIATIONS[ctx.everywhere],
+            _params(ctx),
+            levels=[level.value for level in RegionLevel],
+            database_=database,
+            routing_="r",
+        )
+        record = records[0]
+        top = _party_org(record["top"]) if record["top"] else None
+        gaps = record["gaps"]
+        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        return UnclearAffiliations(
+            scope=ctx.scope,
+            top=top,
+            top_candidates=tuple(_party_org(po) for po in record["top_candidates"]),
+            items=tuple(_unclear_item(g, top) for g in gaps),
+            counts=counts,
+            outside_count_level=outside,
+        )
+
+    return await _cached(ctx.run, _key(ctx, "unclear_affiliations"), compute)
+
+
+def _unclear_item(gap: dict[str, Any], top: PartyOrgRef | None) -> UnclearAffiliation:
+    party_org = _party_org(gap)
+    parent = _party_org(gap["parent"]) if gap["parent"] else None
+    numbers = (
+        f"党员 {gap['members']} 名，下级党组织 {gap['subordinates']} 个，"
+        f"组建或覆盖单位 {gap['organizations']} 个"
+    )
+    if parent is None:
+        problem = AffiliationProblem.NO_PARENT
+        beside = f"（顶层党组织为 {top.name}）" if top else "（没有唯一的顶层党组织）"
+        reason = f"{party_org.name} 无上级党组织{beside}；{numbers}"
+    else:
+        problem = AffiliationProblem.INACTIVE_PARENT
+        lapse = f"{parent.name} 已于 {parent.valid_to} 到期"
+        reason = f"{party_org.name} 的上级党组织 {lapse}；{numbers}"
+    return UnclearAffiliation(
+        party_org=party_org,
+        region=_region(gap["region"]),
+        problem=problem,
+        parent=parent,
+        members=gap["members"],
+        subordinates=gap["subordinates"],
+        organizations=gap["organizations"],
+        reason=reason,
+    )
+
+
+# --- skill and resource gaps -------------------------------------------------------------------
+
+
+def _street_params(ctx: _Context) -> dict[str, Any]:
+    return {"region_id": ctx.scope.region.id, "as_of": ctx.scope.as_of}
+
+
+def _street_counts(
+    ctx: _Context, streets: _Streets, gaps: dict[str, int]
+) -> tuple[RegionCount, ...]:
+    """Gaps per region at the count level, or per street when counting below street level."""
+    if ctx.scope.count_level.rank > RegionLevel.STREET.rank:
+        return tuple(RegionCount(ref, gaps.get(ref.id, 0)) for ref, _ in streets.streets)
+    tally: Counter[str | None] = Counter()
+    for ref, group_id in streets.streets:
+        tally[group_id] += gaps.get(ref.id, 0)
+    return tuple(RegionCount(ref, tally.get(ref.id, 0)) for ref in ctx.count_regions)
+
+
+def _demands(values: Iterable[dict[str, Any]]) -> tuple[DemandRef, ...]:
+    return tuple(DemandRef(d["id"], d["title"]) for d in values)
+
+
+async def _skill_gaps(
+    driver: AsyncDriver, database: str, ctx: _Context, streets: _Streets
+) -> SkillGaps:
+    async def compute() -> SkillGaps:
+        records, _, _ = await driver.execute_query(
+            SKILL_GAPS[ctx.everywhere], _street_params(ctx), database_=database, routing_="r"
+        )
+        found = {r["street"]: r for r in records}
+        answers = []
+        for street, _ in streets.streets:
+            record = found.get(street.id)
+            if record is None:  # no open demand in the street
+                answers.append(StreetSkillGaps(street, 0, ()))
+                continue
+            gaps = sorted(record["gaps"], key=lambda g: str(g["skill"]["id"]))
+            answers.append(
+                StreetSkillGaps(
+                    street, record["open_demands"], tuple(_skill_gap(street, g) for g in gaps)
+                )
+            )
+        counts = _street_counts(ctx, streets, {a.street.id: len(a.gaps) for a in answers})
+        return SkillGaps(scope=ctx.scope, streets=tuple(answers), counts=counts)
+
+    return await _cached(ctx.run, _key(ctx, "skill_gaps"), compute)
+
+
+def _skill_gap(street: RegionRef, gap: dict[str, Any]) -> SkillGap:
+    demands = _demands(gap["demands"])
+    holders = gap["holders"]
+    elsewhere = f"街道外共有 {holders} 人具备" if holders else "所有登记人员中无人具备"
+    reason = (
+        f"{street.name} 的 {len(demands)} 项待派单诉求需要「{gap['skill']['name']}」，"
+        f"街道内居住或报到的人员无人具备；{elsewhere}"
+    )
+    return SkillGap(gap["skill"]["id"], gap["skill"]["name"], demands, holders, reason)
+
+
+async def _resource_gaps(
+    driver: AsyncDriver, database: str, ctx: _Context, streets: _Streets
+) -> ResourceGaps:
+    async def compute() -> ResourceGaps:
+        records, _, _ = await driver.execute_query(
+            RESOURCE_GAPS[ctx.everywhere],
+            _street_params(ctx),
+            radius=NEARBY_RADIUS_M,
+            database_=database,
+            routing_="r",
+        )
+        found = {r["street"]: r for r in records}
+        answers = []
+        for street, _ in streets.streets:
+            record = found.get(street.id)
+            if record is None:  # no open demand in the street
+                answers.append(StreetResourceGaps(street, 0, ()))
+                continue
+            gaps = tuple(_resource_gap(street, g) for g in record["gaps"])
+            answers.append(StreetResourceGaps(street, record["open_demands"], gaps))
+        counts = _street_counts(ctx, streets, {a.street.id: len(a.gaps) for a in answers})
+        return ResourceGaps(scope=ctx.scope, streets=tuple(answers), counts=counts)
+
+    return await _cached(ctx.run, _key(ctx, "resource_gaps"), compute)
+
+
+def _resource_gap(street: RegionRef, gap: dict[str, Any]) -> ResourceGap:
+    demands = _demands(gap["demands"])
+    nearest = gap["nearest"]
+    nearby = (
+        NearbyResource(
+            nearest["id"], nearest["name"], nearest["region"], round(nearest["distance"], 1)
+        )
+        if nearest
+        else None
+    )
+    reason = (
+        f"{street.name} 的 {len(demands)} 项待派单诉求属于「{gap['scenario']}」场景，"
+        "街道内没有可用的对应资源"
+    )
+    if gap["tagged"]:
+        why = [
+            f"{n} 项{label}"
+            for n, label in (
+                (gap["unshareable"], "不可共享"),
+                (gap["unavailable"], "状态不可用"),
+                (gap["inactive"], "不在可用期内"),
+            )
+            if n
+        ]
+        reason += f"（有相关资源 {gap['tagged']} 项：{'、'.join(why)}）"
+    radius_km = f"{NEARBY_RADIUS_M / 1000:g}"
+    if nearby is None:
+        reason += f"；{radius_km} 公里内也没有可用的"
+    else:
+        reason += (
+            f"；{radius_km} 公里内有 {gap['nearby']} 项可用，最近的是 {nearby.name}"
+            f"（{nearby.region_name or '—'}，{nearby.distance_m / 1000:.1f} 公里）"
+        )
+    return ResourceGap(
+        scenario=gap["scenario"],
+        demands=demands,
+        tagged_in_street=gap["tagged"],
+        inactive=gap["inactive"],
+        unshareable=gap["unshareable"],
+        unavailable=gap["unavailable"],
+        usable_nearby=gap["nearby"],
+        nearest_usable=nearby,
+        reason=reason,
+    )
+
+
+# --- marginal units ----------------------------------------------------------------------------
+
+
+async def _marginal(driver: AsyncDriver, database: str, ctx: _Context) -> MarginalUnits:
+    async def compute() -> MarginalUnits:
+        records, _, _ = await driver.execute_query(
+            MARGINAL_UNITS[ctx.everywhere], _params(ctx), database_=database, routing_="r"
+        )
+        gaps = sorted(records[0]["gaps"], key=lambda g: str(g["id"]))
+        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        return MarginalUnits(
+            scope=ctx.scope,
+            units=records[0]["units"],
+            items=tuple(_marginal_item(g) for g in gaps),
+            counts=counts,
+            outside_count_level=outside,
+        )
+
+    return await _cached(ctx.run, _key(ctx, "marginal_units"), compute)
+
+
+def _marginal_item(gap: dict[str, Any]) -> MarginalUnit:
+    partner = UnitRef(gap["partner"]["id"], gap["partner"]["name"]) if gap["partner"] else None
+    agreements = tuple(
+        AgreementRef(a["id"], a["name"], bool(a["with_partner"])) for a in gap["agreements"]
+    )
+    shared = tuple(UnitRef(res["id"], res["name"]) for res in gap["shared_resources"])
+    numbers = (
+        f"有效共建协议 {len(agreements)} 个，关联党员 {gap['members']} 名，"
+        f"有效资源 {gap['resources']} 项"
+    )
+    if partner is None:
+        reason = f"{gap['name']} 与其他单位没有任何有效横向联系（{numbers}）"
+    else:
+        via = [
+            f"{n} {label}"
+            for n, label in (
+                (sum(a.with_partner for a in agreements), "个共建协议"),
+                (gap["shared_members"], "名共同党员"),
+                (len(shared), "项共享资源"),
+            )
+            if n
+        ]
+        reason = f"{gap['name']} 只与 {partner.name} 有横向联系（经 {'、'.join(via)}；{numbers}）"
+    return MarginalUnit(
+        id=gap["id"],
+        name=gap["name"],
+        kind="party_org" if gap["label"] == "PartyOrg" else "organization",
+        category=gap["category"],
+        region=_region(gap["region"]),
+        partner=partner,
+        agreements=agreements,
+        linked_members=gap["members"],
+        shared_members=gap["shared_members"],
+        resources=gap["resources"],
+        shared_resources=shared,
+        reason=reason,
+    )
