@@ -50,7 +50,7 @@ import asyncio
 import enum
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, LiteralString, TypeVar
 
@@ -616,24 +616,24 @@ class UncoveredOrganizations:
 
 @dataclass(frozen=True, slots=True)
 class MemberRatio:
-    """A ratio with its numerator and denominator (the seeds' 1.4 % / 4.13 % / 0.09 %)."""
+    """A ratio with its numerator and denominator (the seeds' 1.4 % / 4.13 % / 0.09 %).
+
+    ``value`` is the ratio (``None`` over a zero denominator), ``percent`` the same in per
+    cent rounded to two decimals, ``fraction`` "numerator/denominator"; all three derived.
+    """
 
     numerator: int
     denominator: int
+    value: float | None = field(init=False)
+    percent: float | None = field(init=False)
+    fraction: str = field(init=False)
 
-    @property
-    def value(self) -> float | None:
-        return self.numerator / self.denominator if self.denominator else None
-
-    @property
-    def percent(self) -> float | None:
-        """The ratio in per cent, rounded to two decimals (``None`` over a zero denominator)."""
-        value = self.value
-        return None if value is None else round(100 * value, 2)
-
-    @property
-    def fraction(self) -> str:
-        return f"{self.numerator}/{self.denominator}"
+    def __post_init__(self) -> None:
+        value = self.numerator / self.denominator if self.denominator else None
+        # Stored, not computed on access, so that every consumer (the API too) sees them.
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "percent", None if value is None else round(100 * value, 2))
+        object.__setattr__(self, "fraction", f"{self.numerator}/{self.denominator}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, LiteralString
 
@@ -268,10 +268,11 @@ class Path:
     nodes: tuple[PathNode, ...]
     steps: tuple[PathStep, ...]
     explanation: str  # one line of Chinese built from the nodes and ties
+    # Derived, but stored so that every consumer (the API too) sees it.
+    length: int = field(init=False)
 
-    @property
-    def length(self) -> int:
-        return len(self.steps)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "length", len(self.steps))
 
     @property
     def vertical_steps(self) -> int:

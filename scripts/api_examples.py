@@ -96,7 +96,11 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
         "How two units are linked",
         """{
   pathways(from: "52370202MJ9350153T", to: "91370202MAWD6KY27P") {
-    paths { length explanation nodes { id name kind } ties { kind relationship } }
+    paths {
+      length explanation
+      nodes { id name kind }
+      steps { ties { kind relationship direction } }
+    }
   }
 }""",
         {},
@@ -121,7 +125,14 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
         "Everything for one street",
         """{
   coverage(regionId: "370202003") {
-    uncoveredOrganizations { total }
+    uncoveredOrganizations { bySector { sector organizations uncovered } items { name reason } }
+    memberRatios { total { sectors { sector ratio { numerator denominator percent } }
+                           newEmploymentGroup { numerator denominator percent } } }
+    blankAreas { level areas }
+    unclearAffiliations { items { partyOrg { id name } problem reason } }
+    skillGaps { streets { street { name } gaps { skillName reason } } }
+    resourceGaps { streets { street { name } gaps { scenario reason } } }
+    marginalUnits { units }
   }
 }""",
         {},
@@ -132,7 +143,7 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
         """{
   matchDemand(demandId: "DM-370202-90005", limit: 3) {
     totalCandidates
-    candidates { person { id name } fit reasons }
+    candidates { rank person { id name } fit reasons }
   }
 }""",
         {},
@@ -161,7 +172,7 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
         "5. Network measures (网络分析)",
         "Clusters and the horizontal collaboration index per street",
         """{
-  clusters(minSize: 3) { clusters { size mainScenarios { scenario count } } }
+  clusters(minSize: 3) { modularity clusters { size mainScenarios { scenario count } } }
   collaboration(level: STREET, limit: 3) {
     regions { region { id name } index }
   }
