@@ -42,9 +42,11 @@ from ingest.phones import PhoneVault
 from ingest.validate import Report, ValidatedDataset, validate_dataset
 from ingest.write import (
     TABLES,
+    Prepared,
     TableOutcome,
     batches,
     prepare,
+    stored_hashes,
     stored_tables,
     write_batch,
 )
@@ -155,7 +157,9 @@ def _run(
         sync=sync,
         database_=database,
     )
-    driver.execute_query(runs.ABANDON_RUNS, id=run_id, database_=database)
+    abandoned, _, _ = driver.execute_query(runs.ABANDON_RUNS, id=run_id, database_=database)
+    # A killed run may have written everything but the derived values: derive again then.
+    resuming = bool(abandoned[0]["abandoned"])
     key = settings.phone_key.get_secret_value() if settings.phone_key else None
     if key is None and dataset.tables.get("people"):
         log.warning(
@@ -174,7 +178,9 @@ def _run(
                     result.retired[spec.table] = runs.retire_absent(
                         driver, database, spec.table, keys, run_id
                     )
-        runs.derive(driver, database)
+        if result.elements_written or any(result.retired.values()) or resuming:
+            # Inherited coordinates change only when something was written.
+            runs.derive(driver, database)
         result.written = True
         status = "completed"
     finally:
@@ -218,9 +224,17 @@ def _write_tables(
             # Two transactions in flight: Neo4j writes one batch while the other is sent and
             # the next is prepared. Batches of a table are independent (every row's
             # references point at earlier tables, or at MERGEd placeholders).
+            # On a re-load, one streamed read of the stored hashes drops unchanged rows before
+            # any write transaction; the write still re-checks inside its transaction.
+            stored_now = (
+                stored_hashes(driver, settings.neo4j_database, spec)
+                if spec.table in stored
+                else None
+            )
+            prepared = prepare(spec, rows, vault, stored_now)
             with ThreadPoolExecutor(max_workers=settings.ingest_writers) as pool:
                 pending: set[Future[tuple[int, int, int]]] = set()
-                for batch in batches(prepare(spec, rows, vault), settings.ingest_batch_size):
+                for batch in batches(_changed(prepared, outcome), settings.ingest_batch_size):
                     if len(pending) >= settings.ingest_writers:
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         _tally(done, outcome, progress, task)
@@ -236,6 +250,8 @@ def _write_tables(
                         )
                     )
                 _tally(wait(pending).done, outcome, progress, task)
+            if progress is not None and task is not None:
+                progress.update(task, completed=len(rows))
             seconds = time.perf_counter() - table_started
             log.info(
                 "ingest.table",
@@ -245,6 +261,15 @@ def _write_tables(
                 skipped=outcome.skipped,
                 rows_per_s=round(outcome.rows / seconds) if seconds > 0 else None,
             )
+
+
+def _changed(prepared: Iterable[Prepared], outcome: TableOutcome) -> Iterator[Prepared]:
+    """The rows to write; unchanged ones are only counted."""
+    for item in prepared:
+        if item.unchanged:
+            outcome.skipped += 1
+        else:
+            yield item
 
 
 def _tally(

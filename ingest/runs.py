@@ -30,6 +30,7 @@ SET r.finished_at = datetime(), r.status = $status, r.duration_s = $duration_s,
 ABANDON_RUNS: Final = """
 MATCH (r:IngestRun {status: 'running'}) WHERE r.id <> $id
 SET r.status = 'abandoned'
+RETURN count(r) AS abandoned
 """
 # The salt of phone hashes: one per database, created once, so hashes stay stable.
 PHONE_SALT: Final = """

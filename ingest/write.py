@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, LiteralString
@@ -306,6 +306,40 @@ HASHES_RESOURCE_USAGES: Final = (
 )
 
 
+# --- every stored hash of a table, read once before a re-load (a label scan, streamed) ------
+ALL_HASHES_REGIONS: Final = (
+    "MATCH (n:Region) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_ORGANIZATIONS: Final = (
+    "MATCH (n:Organization) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_PARTY_ORGS: Final = (
+    "MATCH (n:PartyOrg) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_PEOPLE: Final = (
+    "MATCH (n:Person) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_SKILLS: Final = (
+    "MATCH (n:Skill) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_RESOURCES: Final = (
+    "MATCH (n:Resource) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_AGREEMENTS: Final = (
+    "MATCH (n:Agreement) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_DEMANDS: Final = (
+    "MATCH (n:Demand) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+)
+ALL_HASHES_PERSON_SKILLS: Final = (
+    "MATCH (p:Person)-[r:HAS_SKILL]->(s:Skill) WHERE r.retired_run IS NULL "
+    "RETURN p.id + '|' + s.id AS key, r.row_hash AS hash"
+)
+ALL_HASHES_RESOURCE_USAGES: Final = (
+    "MATCH ()-[r:USED]->() WHERE r.retired_run IS NULL RETURN r.id AS key, r.row_hash AS hash"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TableWrite:
     """How one contract table is written."""
@@ -315,6 +349,8 @@ class TableWrite:
     hashes: LiteralString
     # Removes a changed row's declared relationships (None: the row is the relationship).
     replace: LiteralString | None
+    # Every stored hash of the table, to drop unchanged rows before any write transaction.
+    all_hashes: LiteralString
     # Columns that become relationships (passed beside the properties, not stored on the node).
     refs: tuple[str, ...]
     # Builds the row's key (its id, or a composite for relationship-only tables).
@@ -351,6 +387,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_REGIONS,
         HASHES_REGIONS,
         REPLACE_REGIONS,
+        ALL_HASHES_REGIONS,
         ("parent_id",),
         _by_id,
         _count("parent_id"),
@@ -360,6 +397,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_SKILLS,
         HASHES_SKILLS,
         REPLACE_SKILLS,
+        ALL_HASHES_SKILLS,
         ("parent_id",),
         _by_id,
         _count("parent_id"),
@@ -369,6 +407,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_ORGANIZATIONS,
         HASHES_ORGANIZATIONS,
         REPLACE_ORGANIZATIONS,
+        ALL_HASHES_ORGANIZATIONS,
         ("region_id",),
         _by_id,
         _count("region_id"),
@@ -378,6 +417,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_PARTY_ORGS,
         HASHES_PARTY_ORGS,
         REPLACE_PARTY_ORGS,
+        ALL_HASHES_PARTY_ORGS,
         ("region_id", "parent_id", "host_org_id", "covers_org_ids", "secretary_id"),
         _by_id,
         _count("region_id", "parent_id", "host_org_id", "secretary_id", multi=("covers_org_ids",)),
@@ -387,6 +427,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_PEOPLE,
         HASHES_PEOPLE,
         REPLACE_PEOPLE,
+        ALL_HASHES_PEOPLE,
         ("party_org_id", "employer_org_id", "residence_region_id", "reports_to_party_org_id"),
         _by_id,
         _count("party_org_id", "employer_org_id", "residence_region_id", "reports_to_party_org_id"),
@@ -396,6 +437,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_PERSON_SKILLS,
         HASHES_PERSON_SKILLS,
         None,
+        ALL_HASHES_PERSON_SKILLS,
         ("person_id", "skill_id", "skill"),
         _person_skill_key,
         lambda _row: 1,
@@ -405,6 +447,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_RESOURCES,
         HASHES_RESOURCES,
         REPLACE_RESOURCES,
+        ALL_HASHES_RESOURCES,
         ("owner_id", "region_id"),
         _by_id,
         _count("owner_id", "region_id"),
@@ -414,6 +457,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_AGREEMENTS,
         HASHES_AGREEMENTS,
         REPLACE_AGREEMENTS,
+        ALL_HASHES_AGREEMENTS,
         ("party_ids", "lead_id"),
         _by_id,
         _count(multi=("party_ids",)),
@@ -423,6 +467,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_DEMANDS,
         HASHES_DEMANDS,
         REPLACE_DEMANDS,
+        ALL_HASHES_DEMANDS,
         ("region_id", "required_skills", "required_skill_ids", "assignee_ids", "resource_ids"),
         _by_id,
         _count("region_id", multi=("required_skill_ids", "assignee_ids", "resource_ids")),
@@ -432,6 +477,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         WRITE_RESOURCE_USAGES,
         HASHES_RESOURCE_USAGES,
         None,
+        ALL_HASHES_RESOURCE_USAGES,
         ("resource_id", "user_id"),
         lambda row: str(row["id"]),
         lambda _row: 1,
@@ -479,17 +525,29 @@ class Prepared:
     hash: str
     payload: dict[str, Any]
     elements: int
+    unchanged: bool = False  # the stored hash already matches: nothing to send
 
 
 def prepare(
-    spec: TableWrite, rows: Iterable[dict[str, Any]], vault: PhoneVault | None
+    spec: TableWrite,
+    rows: Iterable[dict[str, Any]],
+    vault: PhoneVault | None,
+    stored: Mapping[str, str | None] | None = None,
 ) -> Iterator[Prepared]:
-    """Turn normalized rows into write payloads: properties, references, content hash."""
+    """Turn normalized rows into write payloads: properties, references, content hash.
+
+    A row whose hash equals its ``stored`` one comes back marked ``unchanged``, without a
+    payload (its properties, and any phone encryption, are never computed).
+    """
     for source in rows:
         row = dict(source)
         if spec.table == "resource_usages":
             row["id"] = usage_id(row)
         digest = row_hash(row)
+        key = spec.key(row)
+        if stored is not None and stored.get(key) == digest:
+            yield Prepared(key, digest, {}, 0, unchanged=True)
+            continue
         # Absent references stay null: Cypher's UNWIND of null yields no rows.
         payload: dict[str, Any] = {ref: row.get(ref) for ref in spec.refs}
         payload["hash"] = digest
@@ -497,7 +555,7 @@ def prepare(
         if "id" in row:
             payload["id"] = row["id"]
             payload["props"]["id"] = row["id"]
-        yield Prepared(spec.key(row), digest, payload, spec.elements_per_row(row))
+        yield Prepared(key, digest, payload, spec.elements_per_row(row))
 
 
 def batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
@@ -535,6 +593,12 @@ def stored_tables(driver: Driver, database: str) -> set[str]:
     """The tables of which the database holds at least one node or relationship."""
     records, _, _ = driver.execute_query(STORED_COUNTS, database_=database, routing_="r")
     return {table for table, count in records[0].data().items() if count}
+
+
+def stored_hashes(driver: Driver, database: str, spec: TableWrite) -> dict[str, str | None]:
+    """Every stored row hash of ``spec``'s table, keyed like ``TableWrite.key``."""
+    with driver.session(database=database, default_access_mode="READ") as session:
+        return {r["key"]: r["hash"] for r in session.run(spec.all_hashes)}
 
 
 def write_batch(
