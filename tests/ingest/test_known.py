@@ -1,0 +1,28 @@
+"""What validation learns from the existing graph, seeking ids one by one or reading all."""
+
+from __future__ import annotations
+
+from neo4j import Driver
+
+from cobuild.settings import Settings
+from ingest.known import Neo4jKnownGraph
+from ingest.validate import KnownEntity
+
+
+def test_seek_and_preload_agree(sample_graph: Driver, neo4j_settings: Settings) -> None:
+    db = neo4j_settings.neo4j_database
+    ids = ["370202001", "91370202MAEXC1JF4N", "PO-370202001002", "P-370202-90025", "nope"]
+    seek = Neo4jKnownGraph(sample_graph, db).entities(ids)
+    preload = Neo4jKnownGraph(sample_graph, db, preload_above=0).entities(ids)
+    assert seek == preload
+    assert seek["370202001"] == KnownEntity("regions", "street")
+    assert seek["91370202MAEXC1JF4N"] == KnownEntity("organizations", None)
+    assert seek["PO-370202001002"] == KnownEntity("party_orgs", None)
+    assert seek["P-370202-90025"].table == "people"
+    assert "nope" not in seek
+
+
+def test_skills_by_name_or_alias(sample_graph: Driver, neo4j_settings: Settings) -> None:
+    known = Neo4jKnownGraph(sample_graph, neo4j_settings.neo4j_database)
+    found = known.skills_by_name(["无人机操作", "没有这个技能"])
+    assert list(found) == ["无人机操作"]
