@@ -14,7 +14,8 @@ def test_seek_and_preload_agree(sample_graph: Driver, neo4j_settings: Settings) 
     ids = ["370202001", "91370202MAEXC1JF4N", "PO-370202001002", "P-370202-90025", "nope"]
     seek = Neo4jKnownGraph(sample_graph, db).entities(ids)
     preload = Neo4jKnownGraph(sample_graph, db, preload_above=0).entities(ids)
-    assert seek == preload
+    paged = Neo4jKnownGraph(sample_graph, db, preload_above=0, page_size=7).entities(ids)
+    assert seek == preload == paged
     assert seek["370202001"] == KnownEntity("regions", "street")
     assert seek["91370202MAEXC1JF4N"] == KnownEntity("organizations", None)
     assert seek["PO-370202001002"] == KnownEntity("party_orgs", None)
