@@ -53,6 +53,8 @@ from graph.model import (
     Sector,
 )
 from ingest import generate_names as words
+from ingest.rows import USCC_ALPHABET as USCC_CHARSET
+from ingest.rows import uscc_check_character
 
 TABLES: Final[dict[str, tuple[str, ...]]] = {
     "regions": ("id", "name", "level", "parent_id", "lat", "lon", "population", "households"),
@@ -92,9 +94,6 @@ REFERENCE_DATE: Final = date(2026, 11, 22)
 # share of street, district and city units, a little fewer as streets grow with the scale.
 NODES_PER_COMMUNITY: Final = 190.0
 
-USCC_CHARSET: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS: Final = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_VALUE: Final = {c: i for i, c in enumerate(USCC_CHARSET)}
 _ORG_CODE_WEIGHTS: Final = (3, 7, 9, 10, 5, 8, 4, 2)
 
 _KM_PER_DEG_LAT: Final = 111.0
@@ -126,12 +125,6 @@ class GenerateStats:
     counts: dict[str, int]
     total_nodes: int
     seconds: float
-
-
-def uscc_check_character(first17: str) -> str:
-    """The GB 32100-2015 check character of a unified social credit code's first 17."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_CHARSET[(31 - total % 31) % 31]
 
 
 def _org_code_check(first8: str) -> str:
