@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 import pytest
+from neo4j import Driver
 
+from cobuild.settings import Settings
 from ingest.contract import TABLES, ColumnKind
-from ingest.validate import KnownEntity, ValidatedDataset, validate_dataset
+from ingest.known import Neo4jKnownGraph
+from ingest.validate import ValidatedDataset, validate_dataset
 from tests.ingest.builders import (
     Tables,
     assert_messages,
@@ -576,38 +579,28 @@ def test_max_issues_caps_the_list_but_counts_all(tmp_path: Path) -> None:
 # --- the existing graph -------------------------------------------------------------------------
 
 
-class FakeGraph:
-    """Stands in for the graph a dataset adds to."""
-
-    def __init__(
-        self, entities: Mapping[str, KnownEntity], skills: Mapping[str, list[str] | str]
-    ) -> None:
-        self._entities = dict(entities)
-        self._skills = dict(skills)
-        self.asked: list[str] = []
-
-    def entities(self, ids: Collection[str]) -> dict[str, KnownEntity]:
-        self.asked.extend(ids)
-        return {i: self._entities[i] for i in ids if i in self._entities}
-
-    def skills_by_name(self, names: Collection[str]) -> dict[str, list[str] | str]:
-        return {n: self._skills[n] for n in names if n in self._skills}
+def _graph(driver: Driver, settings: Settings, cypher: LiteralString) -> Neo4jKnownGraph:
+    """The real database holding what ``cypher`` creates, as validation sees it."""
+    driver.execute_query(cypher, database_=settings.neo4j_database)
+    return Neo4jKnownGraph(driver, settings.neo4j_database)
 
 
-def test_references_resolve_in_the_known_graph(tmp_path: Path) -> None:
+def test_references_resolve_in_the_known_graph(
+    tmp_path: Path, empty_graph: Driver, neo4j_settings: Settings
+) -> None:
     tables = base()
     tables["people"][1].update(residence_region_id="G-OLD", employer_org_id="ORG-OLD")
     tables["regions"].append(
         {"id": "B1", "name": "1号楼", "level": "building", "parent_id": "X-OLD"}
     )
     tables["person_skills"].append({"person_id": "P-2", "skill": "无人机操作"})
-    graph = FakeGraph(
-        {
-            "G-OLD": KnownEntity("regions", "grid"),
-            "X-OLD": KnownEntity("regions", "compound"),
-            "ORG-OLD": KnownEntity("organizations"),
-        },
-        {"无人机操作": ["SK-OLD"]},
+    graph = _graph(
+        empty_graph,
+        neo4j_settings,
+        "CREATE (:Region {id: 'G-OLD', name: '第1网格', level: 'grid'}), "
+        "(:Region {id: 'X-OLD', name: '海景花园', level: 'compound'}), "
+        "(:Organization:Unit {id: 'ORG-OLD', name: '某公司'}), "
+        "(:Skill {id: 'SK-OLD', name: '无人机操作', aliases: []})",
     )
     without = run(tmp_path, tables)
     assert {i.value for i in issues(without, "unknown-reference")} == {"G-OLD", "ORG-OLD", "X-OLD"}
@@ -616,25 +609,25 @@ def test_references_resolve_in_the_known_graph(tmp_path: Path) -> None:
 
     result = validate_dataset(tmp_path / "data", known=graph)
     assert result.report.valid, result.report.issues
-    assert {"G-OLD", "ORG-OLD", "X-OLD"} <= set(graph.asked)
     assert result.tables["person_skills"][-1]["skill_id"] == "SK-OLD"
     assert_closed(result, known={"G-OLD", "ORG-OLD", "X-OLD", "SK-OLD"})
 
 
-def test_known_graph_kinds_and_levels_are_checked(tmp_path: Path) -> None:
+def test_known_graph_kinds_and_levels_are_checked(
+    tmp_path: Path, empty_graph: Driver, neo4j_settings: Settings
+) -> None:
     tables = base()
     tables["people"][1]["residence_region_id"] = "S-OLD"
     tables["organizations"][0]["region_id"] = "P-OLD"
     tables["regions"].append(
         {"id": "B1", "name": "1号楼", "level": "building", "parent_id": "B-OLD"}
     )
-    graph = FakeGraph(
-        {
-            "S-OLD": KnownEntity("regions", "street"),
-            "P-OLD": KnownEntity("people"),
-            "B-OLD": KnownEntity("regions", "building"),
-        },
-        {},
+    graph = _graph(
+        empty_graph,
+        neo4j_settings,
+        "CREATE (:Region {id: 'S-OLD', name: '某街道', level: 'street'}), "
+        "(:Person {id: 'P-OLD', name: '某人'}), "
+        "(:Region {id: 'B-OLD', name: '2号楼', level: 'building'})",
     )
     result = validate_dataset(write_dataset(tmp_path / "data", tables), known=graph)
     assert {(i.column, i.value) for i in issues(result, "wrong-reference-kind")} == {
@@ -645,8 +638,10 @@ def test_known_graph_kinds_and_levels_are_checked(tmp_path: Path) -> None:
     assert "unknown-reference" not in result.report.counts
 
 
-def test_id_used_by_another_kind_in_the_graph(tmp_path: Path) -> None:
-    graph = FakeGraph({"SK1": KnownEntity("people")}, {})
+def test_id_used_by_another_kind_in_the_graph(
+    tmp_path: Path, empty_graph: Driver, neo4j_settings: Settings
+) -> None:
+    graph = _graph(empty_graph, neo4j_settings, "CREATE (:Person {id: 'SK1', name: '某人'})")
     result = validate_dataset(write_dataset(tmp_path / "data", base()), known=graph)
     issue = only_issue(result, "duplicate-id-conflict")
     assert (issue.table, issue.value) == ("skills", "SK1")
@@ -657,19 +652,32 @@ def test_id_used_by_another_kind_in_the_graph(tmp_path: Path) -> None:
     assert_closed(result)
 
 
-def test_ambiguous_skill_in_the_graph(tmp_path: Path) -> None:
+def test_ambiguous_skill_in_the_graph(
+    tmp_path: Path, empty_graph: Driver, neo4j_settings: Settings
+) -> None:
     tables = base()
     tables["person_skills"][0]["skill"] = "调解"
-    graph = FakeGraph({}, {"调解": ["SK-A", "SK-B"]})
+    graph = _graph(
+        empty_graph,
+        neo4j_settings,
+        "CREATE (:Skill {id: 'SK-A', name: '调解', aliases: []}), "
+        "(:Skill {id: 'SK-B', name: '矛盾调解', aliases: ['调解']})",
+    )
     result = validate_dataset(write_dataset(tmp_path / "data", tables), known=graph)
     issue = only_issue(result, "ambiguous-skill")
     assert_messages(issue, "SK-A", "SK-B")
 
 
-def test_a_graph_may_name_one_skill_id_as_a_bare_string(tmp_path: Path) -> None:
+def test_a_skill_known_to_the_graph_by_alias(
+    tmp_path: Path, empty_graph: Driver, neo4j_settings: Settings
+) -> None:
     tables = base()
     tables["person_skills"][0]["skill"] = "无人机操作"
-    graph = FakeGraph({}, {"无人机操作": "SK-OLD"})
+    graph = _graph(
+        empty_graph,
+        neo4j_settings,
+        "CREATE (:Skill {id: 'SK-OLD', name: '无人机', aliases: ['无人机操作']})",
+    )
     result = validate_dataset(write_dataset(tmp_path / "data", tables), known=graph)
     assert result.report.valid, result.report.issues
     assert result.tables["person_skills"][0]["skill_id"] == "SK-OLD"
