@@ -19,6 +19,7 @@ from graph.keys import KeyOwner, verify_key
 from graph.model import Role
 
 CACHE_SECONDS: Final = 60.0
+MAX_CACHED: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,10 @@ async def _owner(driver: AsyncDriver, database: str, key: str) -> KeyOwner | Non
         return cached[1]
     owner = await verify_key(driver, database, key)
     if owner is not None:
+        if len(_verified) >= MAX_CACHED:
+            # Expired entries only ever leave here: keep the cache from growing without end.
+            for stale in [k for k, (at, _) in _verified.items() if now - at >= CACHE_SECONDS]:
+                del _verified[stale]
         _verified[digest] = (now, owner)
     return owner
 

@@ -174,7 +174,7 @@ def _run(
         if sync:
             for spec in TABLES:
                 if _present(dataset, spec.table):
-                    keys = [p.key for p in prepare(spec, dataset.tables[spec.table], None)]
+                    keys = [spec.key(row) for row in dataset.tables[spec.table]]
                     result.retired[spec.table] = runs.retire_absent(
                         driver, database, spec.table, keys, run_id
                     )

@@ -479,7 +479,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         None,
         ALL_HASHES_RESOURCE_USAGES,
         ("resource_id", "user_id"),
-        lambda row: str(row["id"]),
+        usage_id,  # the key is derived from the row, so raw rows have it too
         lambda _row: 1,
     ),
 )
@@ -544,7 +544,7 @@ def prepare(
         if spec.table == "resource_usages":
             row["id"] = usage_id(row)
         digest = row_hash(row)
-        key = spec.key(row)
+        key = spec.key(source)
         if stored is not None and stored.get(key) == digest:
             yield Prepared(key, digest, {}, 0, unchanged=True)
             continue
