@@ -28,8 +28,10 @@ from neo4j.spatial import WGS84Point
 from ingest.phones import PhoneVault
 
 # --- one statement per table: nodes, the relationships the rows declare, the row hash ------
-# They MERGE relationships and never delete: a changed row's old relationships are removed
-# first, in the same transaction, by the table's REPLACE_* statement below.
+# A row's declared relationships are CREATEd, not MERGEd: a row is written only when it is
+# new (so are its relationships) or changed, and a changed row's old relationships are removed
+# first, in the same transaction, by the table's REPLACE_* statement below. CREATE takes no
+# locking read of the (often dense) target, which MERGE needs.
 
 # regions: the region and its PART_OF parent (placeholder when the parent comes later).
 WRITE_REGIONS: Final = """
@@ -41,8 +43,7 @@ WITH n, row
 CALL (n, row) {
   WITH n, row WHERE row.parent_id IS NOT NULL
   MERGE (p:Region {id: row.parent_id})
-  MERGE (n)-[r:PART_OF]->(p)
-  SET r.run_id = $run_id
+  CREATE (n)-[:PART_OF {run_id: $run_id}]->(p)
 }
 """
 
@@ -54,8 +55,7 @@ SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id, n:Unit
 REMOVE n:Retired
 WITH n, row
 MATCH (region:Region {id: row.region_id})
-MERGE (n)-[r:IN_REGION]->(region)
-SET r.run_id = $run_id
+CREATE (n)-[:IN_REGION {run_id: $run_id}]->(region)
 """
 
 # party_orgs: region, parent (管理归属), host organization, covered organizations, secretary.
@@ -66,33 +66,28 @@ SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id, n:Unit
 REMOVE n:Retired
 WITH n, row
 MATCH (region:Region {id: row.region_id})
-MERGE (n)-[r:IN_REGION]->(region)
-SET r.run_id = $run_id
+CREATE (n)-[:IN_REGION {run_id: $run_id}]->(region)
 WITH n, row
 CALL (n, row) {
   WITH n, row WHERE row.parent_id IS NOT NULL
   MERGE (p:PartyOrg {id: row.parent_id})
   ON CREATE SET p:Unit
-  MERGE (n)-[r:SUBORDINATE_TO]->(p)
-  SET r.run_id = $run_id
+  CREATE (n)-[:SUBORDINATE_TO {run_id: $run_id}]->(p)
 }
 CALL (n, row) {
   WITH n, row WHERE row.host_org_id IS NOT NULL
   MATCH (o:Organization {id: row.host_org_id})
-  MERGE (n)-[r:SET_UP_IN]->(o)
-  SET r.run_id = $run_id
+  CREATE (n)-[:SET_UP_IN {run_id: $run_id}]->(o)
 }
 CALL (n, row) {
   UNWIND row.covers_org_ids AS covered
   MATCH (o:Organization {id: covered})
-  MERGE (n)-[r:COVERS]->(o)
-  SET r.run_id = $run_id
+  CREATE (n)-[:COVERS {run_id: $run_id}]->(o)
 }
 CALL (n, row) {
   WITH n, row WHERE row.secretary_id IS NOT NULL
   MERGE (s:Person {id: row.secretary_id})
-  MERGE (s)-[r:SECRETARY_OF]->(n)
-  SET r.run_id = $run_id
+  CREATE (s)-[:SECRETARY_OF {run_id: $run_id}]->(n)
 }
 """
 
@@ -106,26 +101,22 @@ WITH n, row
 CALL (n, row) {
   WITH n, row WHERE row.party_org_id IS NOT NULL
   MATCH (p:PartyOrg {id: row.party_org_id})
-  MERGE (n)-[r:MEMBER_OF]->(p)
-  SET r.run_id = $run_id
+  CREATE (n)-[:MEMBER_OF {run_id: $run_id}]->(p)
 }
 CALL (n, row) {
   WITH n, row WHERE row.employer_org_id IS NOT NULL
   MATCH (o:Organization {id: row.employer_org_id})
-  MERGE (n)-[r:EMPLOYED_BY]->(o)
-  SET r.run_id = $run_id
+  CREATE (n)-[:EMPLOYED_BY {run_id: $run_id}]->(o)
 }
 CALL (n, row) {
   WITH n, row WHERE row.residence_region_id IS NOT NULL
   MATCH (g:Region {id: row.residence_region_id})
-  MERGE (n)-[r:RESIDES_IN]->(g)
-  SET r.run_id = $run_id
+  CREATE (n)-[:RESIDES_IN {run_id: $run_id}]->(g)
 }
 CALL (n, row) {
   WITH n, row WHERE row.reports_to_party_org_id IS NOT NULL
   MATCH (p:PartyOrg {id: row.reports_to_party_org_id})
-  MERGE (n)-[r:REPORTS_TO]->(p)
-  SET r.run_id = $run_id
+  CREATE (n)-[:REPORTS_TO {run_id: $run_id}]->(p)
 }
 """
 
@@ -139,8 +130,7 @@ WITH n, row
 CALL (n, row) {
   WITH n, row WHERE row.parent_id IS NOT NULL
   MERGE (p:Skill {id: row.parent_id})
-  MERGE (n)-[r:SUBCATEGORY_OF]->(p)
-  SET r.run_id = $run_id
+  CREATE (n)-[:SUBCATEGORY_OF {run_id: $run_id}]->(p)
 }
 """
 
@@ -162,10 +152,8 @@ REMOVE n:Retired
 WITH n, row
 MATCH (owner:Unit {id: row.owner_id})
 MATCH (region:Region {id: row.region_id})
-MERGE (n)-[o:OWNED_BY]->(owner)
-SET o.run_id = $run_id
-MERGE (n)-[r:IN_REGION]->(region)
-SET r.run_id = $run_id
+CREATE (n)-[:OWNED_BY {run_id: $run_id}]->(owner)
+CREATE (n)-[:IN_REGION {run_id: $run_id}]->(region)
 """
 
 # agreements: every party, the lead marked on its PARTY_TO.
@@ -178,8 +166,7 @@ WITH n, row
 CALL (n, row) {
   UNWIND row.party_ids AS party
   MATCH (u:Unit {id: party})
-  MERGE (u)-[r:PARTY_TO]->(n)
-  SET r.lead = (party = row.lead_id), r.run_id = $run_id
+  CREATE (u)-[:PARTY_TO {lead: party = row.lead_id, run_id: $run_id}]->(n)
 }
 """
 
@@ -191,26 +178,22 @@ SET n = row.props, n.row_hash = row.hash, n.run_id = $run_id
 REMOVE n:Retired
 WITH n, row
 MATCH (region:Region {id: row.region_id})
-MERGE (n)-[r:IN_REGION]->(region)
-SET r.run_id = $run_id
+CREATE (n)-[:IN_REGION {run_id: $run_id}]->(region)
 WITH n, row
 CALL (n, row) {
   UNWIND row.required_skill_ids AS skill
   MATCH (s:Skill {id: skill})
-  MERGE (n)-[r:REQUIRES_SKILL]->(s)
-  SET r.run_id = $run_id
+  CREATE (n)-[:REQUIRES_SKILL {run_id: $run_id}]->(s)
 }
 CALL (n, row) {
   UNWIND row.assignee_ids AS person
   MATCH (p:Person {id: person})
-  MERGE (n)-[r:ASSIGNED_TO]->(p)
-  SET r.run_id = $run_id
+  CREATE (n)-[:ASSIGNED_TO {run_id: $run_id}]->(p)
 }
 CALL (n, row) {
   UNWIND row.resource_ids AS resource
   MATCH (res:Resource {id: resource})
-  MERGE (n)-[r:USES_RESOURCE]->(res)
-  SET r.run_id = $run_id
+  CREATE (n)-[:USES_RESOURCE {run_id: $run_id}]->(res)
 }
 """
 
@@ -262,37 +245,39 @@ REPLACE_DEMANDS: Final = (
 )
 
 # --- stored hashes, to skip rows whose content did not change (one lookup per batch) --------
+# Every row written before answers, retired ones with no hash (so they are written again, and
+# their old relationships replaced); placeholders, never written by their own row, do not.
 HASHES_REGIONS: Final = (
-    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_ORGANIZATIONS: Final = (
-    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_PARTY_ORGS: Final = (
-    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_PEOPLE: Final = (
-    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_SKILLS: Final = (
-    "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_RESOURCES: Final = (
-    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_AGREEMENTS: Final = (
-    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_DEMANDS: Final = (
-    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired "
-    "RETURN n.id AS key, n.row_hash AS hash"
+    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE n.row_hash IS NOT NULL "
+    "RETURN n.id AS key, CASE WHEN n:Retired THEN null ELSE n.row_hash END AS hash"
 )
 HASHES_PERSON_SKILLS: Final = """
 UNWIND $ids AS key
@@ -548,14 +533,19 @@ def prepare(
         if stored is not None and stored.get(key) == digest:
             yield Prepared(key, digest, {}, 0, unchanged=True)
             continue
-        # Absent references stay null: Cypher's UNWIND of null yields no rows.
-        payload: dict[str, Any] = {ref: row.get(ref) for ref in spec.refs}
+        # Absent references stay null: Cypher's UNWIND of null yields no rows. A list names
+        # each target once, as its relationships are CREATEd (two names of one skill, say).
+        payload: dict[str, Any] = {ref: _once(row.get(ref)) for ref in spec.refs}
         payload["hash"] = digest
         payload["props"] = _properties(spec, row, vault)
         if "id" in row:
             payload["id"] = row["id"]
             payload["props"]["id"] = row["id"]
         yield Prepared(key, digest, payload, spec.elements_per_row(row))
+
+
+def _once(value: Any) -> Any:
+    return list(dict.fromkeys(value)) if isinstance(value, list) else value
 
 
 def batches(items: Iterable[Prepared], size: int) -> Iterator[list[Prepared]]:
@@ -623,7 +613,7 @@ def write_batch(
         if lookup:
             stored = {r["key"]: r["hash"] for r in tx.run(spec.hashes, ids=[p.key for p in batch])}
         changed = [p for p in batch if stored.get(p.key) != p.hash]
-        replaced = [p.key for p in changed if p.key in stored and stored[p.key] is not None]
+        replaced = [p.key for p in changed if p.key in stored]
         if replaced and spec.replace is not None:
             tx.run(spec.replace, ids=replaced).consume()
         if changed:

@@ -143,6 +143,31 @@ def test_changed_row_replaces_its_relationships(
     assert records[0]["regions"] == ["370202001001"]
 
 
+def test_one_target_named_twice_is_one_relationship(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    """Relationships are CREATEd: a skill named by its name and by an alias is still one tie."""
+    data = _copy_sample(tmp_path)
+    demand = "DM-370202-00001"
+
+    def twice(rows):
+        for row in rows:
+            if row["id"] == demand:
+                row["required_skills"] = "人民调解;矛盾调解员;SK0102"
+        return rows
+
+    _rewrite(data / "demands.csv", twice)
+    first = run_ingest(neo4j_settings, data, driver=empty_graph)
+    assert first.valid
+    query = (
+        "MATCH (:Demand {id: $id})-[r:REQUIRES_SKILL]->(s) RETURN s.id AS skill, count(r) AS ties"
+    )
+    records, _, _ = empty_graph.execute_query(
+        query, id=demand, database_=neo4j_settings.neo4j_database
+    )
+    assert [(r["skill"], r["ties"]) for r in records] == [("SK0102", 1)]
+
+
 def test_sync_retires_absent_rows_and_reload_restores_them(
     empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
