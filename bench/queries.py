@@ -321,7 +321,12 @@ def verdicts(scales: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row = None
         if at_100 is not None:
             row = next(
-                r for r in at_100["questions"] if r["question"] == question and r["mode"] == "cold"
+                (
+                    r
+                    for r in at_100["questions"]
+                    if r["question"] == question and r["mode"] == "cold"
+                ),
+                None,
             )
         out.append(
             {

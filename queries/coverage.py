@@ -73,58 +73,71 @@ T = TypeVar("T")
 
 # --- Cypher: scope ------------------------------------------------------------------------------
 
-# §3 scope: the region asked about (unique index on Region.id); whether it is the root of the
-# only region tree (regions minus PART_OF links, both from the count store, counts the roots),
-# so that everything sits in it; and the latest completed ingest run, which keys the cache.
-FIND_REGION: Final = """
+# §3 scope, in one round trip: the region asked about (unique index on Region.id) or, without
+# one, the root of the region tree walked up from any region; whether everything sits in it (it
+# is the root of the only region tree: regions minus PART_OF links, both from the count store,
+# counts the roots); the latest completed ingest run, which keys the cache; and the regions the
+# answers are counted for (at $count_level) and the streets the per-street questions cover
+# (each with its region at $street_group), each in the subtree walked down from the region and
+# pruned by level_rank, or the one above it when the level is higher than the region's.
+_SCOPE_REGION: Final = """
 CALL () { MATCH (n:Region) RETURN count(n) AS regions }
 CALL () { MATCH ()-[l:PART_OF]->() RETURN count(l) AS links }
 MATCH (r:Region {id: $region_id})
 WHERE NOT r:Retired
-RETURN r.id AS id, r.name AS name, r.level AS level, r.level_rank AS rank,
-       regions - links = 1 AND NOT EXISTS { (r)-[:PART_OF]->(:Region) } AS everywhere,
-       COLLECT {
-         MATCH (run:IngestRun {status: 'completed'})
-         RETURN run.id ORDER BY run.finished_at DESC LIMIT 1
-       }[0] AS run
+WITH r, regions - links AS roots,
+     regions - links = 1 AND NOT EXISTS { (r)-[:PART_OF]->(:Region) } AS everywhere
 """
-
-# §3 scope without a region: the root of the region tree, walked up from any region (count
-# store for the number of roots, which must be one); latest completed ingest run as above.
-FIND_TOP_REGION: Final = """
+_SCOPE_TOP: Final = """
 CALL () { MATCH (n:Region) RETURN count(n) AS regions }
 CALL () { MATCH ()-[l:PART_OF]->() RETURN count(l) AS links }
 MATCH (any:Region)
 WITH any, regions - links AS roots LIMIT 1
 MATCH (any)-[:PART_OF]->{0,7}(r:Region)
 WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) }
-RETURN r.id AS id, r.name AS name, r.level AS level, r.level_rank AS rank, roots,
-       roots = 1 AS everywhere,
+WITH r, roots, roots = 1 AS everywhere
+"""
+_SCOPE_REGIONS: Final = """
+CALL (r) {
+  CALL (r) {
+    MATCH (r)((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= $count_rank)){0,7}(g:Region)
+    WHERE g.level = $count_level
+    RETURN g
+    UNION
+    MATCH (r)-[:PART_OF]->{1,7}(g:Region)
+    WHERE g.level = $count_level
+    RETURN g
+  }
+  WITH g WHERE NOT g:Retired
+  WITH g ORDER BY g.id
+  RETURN collect([g.id, g.name, g.level]) AS count_regions
+}
+CALL (r) {
+  CALL (r) {
+    MATCH (r)((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= 3)){0,7}(g:Region)
+    WHERE g.level = 'street'
+    RETURN g
+    UNION
+    MATCH (r)-[:PART_OF]->{1,7}(g:Region)
+    WHERE g.level = 'street'
+    RETURN g
+  }
+  WITH g WHERE NOT g:Retired
+  OPTIONAL MATCH (g)-[:PART_OF]->{0,7}(above:Region {level: $street_group})
+  WITH g, above ORDER BY g.id
+  RETURN collect([g.id, g.name, g.level, above.id]) AS streets
+}
+RETURN r.id AS id, r.name AS name, r.level AS level, r.level_rank AS rank, roots, everywhere,
        COLLECT {
          MATCH (run:IngestRun {status: 'completed'})
          RETURN run.id ORDER BY run.finished_at DESC LIMIT 1
-       }[0] AS run
+       }[0] AS run,
+       count_regions, streets
 """
-
-# §3 scope: the regions at $level that counts (or per-street answers) are reported for: those
-# in the subtree, walked down from the unique Region.id index and pruned by level_rank, or the
-# one above the region when $level is higher than it; each with its ancestor at $group_level.
-REGIONS_AT_LEVEL: Final = """
-MATCH (root:Region {id: $region_id})
-CALL (root) {
-  MATCH (root)((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= $rank)){0,7}(g:Region)
-  WHERE g.level = $level
-  RETURN g
-  UNION
-  MATCH (root)-[:PART_OF]->{1,7}(g:Region)
-  WHERE g.level = $level
-  RETURN g
+FIND_SCOPE: Final[dict[bool, LiteralString]] = {
+    False: _SCOPE_REGION + _SCOPE_REGIONS,
+    True: _SCOPE_TOP + _SCOPE_REGIONS,
 }
-WITH g WHERE NOT g:Retired
-OPTIONAL MATCH (g)-[:PART_OF]->{0,7}(above:Region {level: $group_level})
-RETURN g.id AS id, g.name AS name, g.level AS level, above.id AS group_id
-ORDER BY id
-"""
 
 # --- Cypher: the questions ---------------------------------------------------------------------
 #
@@ -235,32 +248,38 @@ MATCH (a:Region {level: $level})
 WHERE NOT a:Retired
 """
 _BLANK_AREAS: Final = """
-WITH a, NOT EXISTS {
+WITH a, EXISTS {
   MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person)
   WHERE p.is_party_member = true AND NOT p:Retired
-} AND NOT EXISTS {
+} AS reached
+WITH a, reached OR EXISTS {
   MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
   WHERE NOT po:Retired
     AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
-} AS blank
-OPTIONAL CALL (a, blank) {
-  WITH a WHERE blank
+} AS reached
+WITH count(a) AS areas, collect(CASE WHEN NOT reached THEN a END) AS blanks
+CALL (blanks) {
+  UNWIND blanks AS a
   OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
-  OPTIONAL MATCH (a)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
-  RETURN {
-    region: a {.id, .name, .level}, parent: parent {.id, .name, .level}, group_id: g.id,
-    population: a.population, households: a.households,
-    residents: COUNT {
-      MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person) WHERE NOT p:Retired
-    },
-    lapsed: COLLECT {
+  WITH parent, collect(a) AS children
+  OPTIONAL CALL (parent) {
+    MATCH (parent)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+    RETURN g.id AS group_id
+  }
+  UNWIND children AS a
+  RETURN collect([
+    a.id, a.name, parent.id, CASE WHEN a.level = $count_level THEN a.id ELSE group_id END,
+    a.population, a.households,
+    COUNT { (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person) WHERE NOT p:Retired },
+    COLLECT {
       MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
       WHERE NOT po:Retired
-      RETURN po {.id, .name, .valid_to} ORDER BY po.id
+      RETURN [po.id, po.name, po.valid_to] ORDER BY po.id
     }
-  } AS gap
+  ]) AS gaps,
+  collect(DISTINCT [parent.id, parent.name, parent.level]) AS parents
 }
-RETURN count(a) AS areas, collect(gap) AS gaps
+RETURN areas, gaps, parents
 """
 BLANK_AREAS: Final[dict[bool, LiteralString]] = {
     False: _AREAS_IN_SUBTREE + _BLANK_AREAS,
@@ -268,14 +287,17 @@ BLANK_AREAS: Final[dict[bool, LiteralString]] = {
 }
 
 # §3 unclear affiliation. The top party org: the parentless active ones at the highest region
-# level, looked for level by level from the top (region_level index; the lazy LIMIT stops at the
-# first level that has any); the top when there is exactly one.
+# level, looked for level by level from the top (region_level index, forced: started from the
+# party orgs instead, the planner scans them all; the lazy LIMIT stops at the first level that
+# has any); the top when there is exactly one.
 _UNCLEAR_TOP: Final = """
 CALL () {
   RETURN coalesce(COLLECT {
     UNWIND $levels AS level
     CALL (level) {
-      MATCH (:Region {level: level})<-[:IN_REGION]-(po:PartyOrg)
+      MATCH (r:Region {level: level})
+      USING INDEX r:Region(level)
+      MATCH (r)<-[:IN_REGION]-(po:PartyOrg)
       WHERE NOT po:Retired
         AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
         AND NOT EXISTS { (po)-[:SUBORDINATE_TO]->(q:PartyOrg) WHERE NOT q:Retired }
@@ -842,6 +864,7 @@ class _Context:
     rank: int  # the scope region's level_rank
     everywhere: bool  # the region is the root of the only region tree: everything sits in it
     count_regions: tuple[RegionRef, ...]  # regions at the count level, in or above the scope
+    streets: _Streets  # the streets the per-street questions cover
     database: str
     run: str | None  # latest completed ingest run; None (no caching) when the data has none
 
@@ -948,7 +971,7 @@ async def skill_gaps(
     listed, gaps or not; counts per region at ``count_level`` or, below street, per street.
     """
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    return await _skill_gaps(driver, database, ctx, await _streets(driver, database, ctx))
+    return await _skill_gaps(driver, database, ctx, ctx.streets)
 
 
 async def resource_gaps(
@@ -966,7 +989,7 @@ async def resource_gaps(
     ``skill_gaps``.
     """
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    return await _resource_gaps(driver, database, ctx, await _streets(driver, database, ctx))
+    return await _resource_gaps(driver, database, ctx, ctx.streets)
 
 
 async def marginal_units(
@@ -1002,7 +1025,7 @@ async def coverage_report(
     for an unknown region and ``BadArgumentError`` for an unknown level.
     """
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    streets = await _streets(driver, database, ctx)
+    streets = ctx.streets
     async with asyncio.TaskGroup() as group:
         uncovered = group.create_task(_uncovered(driver, database, ctx, None, None, 0))
         ratios = group.create_task(_member_ratios(driver, database, ctx))
@@ -1058,35 +1081,36 @@ async def _context(
     count_level: RegionLevel | str,
 ) -> _Context:
     level = _level(count_level, "count_level")
-    if region_id is None:
-        records, _, _ = await driver.execute_query(
-            FIND_TOP_REGION, database_=database, routing_="r"
-        )
-        if not records:
-            raise NotFoundError("the graph holds no region")
-        if records[0]["roots"] != 1:
-            roots = records[0]["roots"]
-            raise BadArgumentError(f"the graph holds {roots} top regions: give region_id")
-    else:
-        records, _, _ = await driver.execute_query(
-            FIND_REGION, region_id=region_id, database_=database, routing_="r"
-        )
-        if not records:
-            raise NotFoundError(f"no region with id {region_id!r}")
-    root = records[0]
-    region = RegionRef(root["id"], root["name"], root["level"])
-    run = root["run"]
-    key = ("regions_at", database, run, region.id, level, level)
-    count_regions = await _cached(
-        run, key, lambda: _regions_at(driver, database, region.id, level, level)
+    # Per-street answers are counted per street when the count level lies below street level.
+    street_group = level if level.rank <= RegionLevel.STREET.rank else RegionLevel.STREET
+    records, _, _ = await driver.execute_query(
+        FIND_SCOPE[region_id is None],
+        region_id=region_id,
+        count_level=level.value,
+        count_rank=level.rank,
+        street_group=street_group.value,
+        database_=database,
+        routing_="r",
     )
+    if not records:
+        raise NotFoundError(
+            "the graph holds no region" if region_id is None else f"no region with id {region_id!r}"
+        )
+    root = records[0]
+    if region_id is None and root["roots"] != 1:
+        raise BadArgumentError(f"the graph holds {root['roots']} top regions: give region_id")
     return _Context(
-        scope=Scope(region=region, as_of=as_of or date.today(), count_level=level),
+        scope=Scope(
+            region=RegionRef(root["id"], root["name"], root["level"]),
+            as_of=as_of or date.today(),
+            count_level=level,
+        ),
         rank=root["rank"],
         everywhere=bool(root["everywhere"]),
-        count_regions=tuple(ref for ref, _ in count_regions),
+        count_regions=tuple(RegionRef(*row) for row in root["count_regions"]),
+        streets=_Streets(tuple((RegionRef(*row[:3]), row[3]) for row in root["streets"])),
         database=database,
-        run=run,
+        run=root["run"],
     )
 
 
@@ -1117,39 +1141,11 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-async def _regions_at(
-    driver: AsyncDriver, database: str, region_id: str, level: RegionLevel, group: RegionLevel
-) -> list[tuple[RegionRef, str | None]]:
-    """Regions at ``level`` in (or above) the region, each with its ancestor at ``group``."""
-    records, _, _ = await driver.execute_query(
-        REGIONS_AT_LEVEL,
-        region_id=region_id,
-        level=level.value,
-        rank=level.rank,
-        group_level=group.value,
-        database_=database,
-        routing_="r",
-    )
-    return [(RegionRef(r["id"], r["name"], r["level"]), r["group_id"]) for r in records]
-
-
 @dataclass(frozen=True, slots=True)
 class _Streets:
     """The streets a per-street question covers: those in the region, or the one above it."""
 
     streets: tuple[tuple[RegionRef, str | None], ...]  # each with its region at the count level
-
-
-async def _streets(driver: AsyncDriver, database: str, ctx: _Context) -> _Streets:
-    group = ctx.scope.count_level
-    if group.rank > RegionLevel.STREET.rank:
-        group = RegionLevel.STREET
-    region = ctx.scope.region.id
-    key = ("regions_at", database, ctx.run, region, RegionLevel.STREET, group)
-    streets = await _cached(
-        ctx.run, key, lambda: _regions_at(driver, database, region, RegionLevel.STREET, group)
-    )
-    return _Streets(tuple(streets))
 
 
 def _params(ctx: _Context) -> dict[str, Any]:
@@ -1336,13 +1332,20 @@ async def _blank_areas(
             database_=database,
             routing_="r",
         )
-        gaps = sorted(records[0]["gaps"], key=lambda g: str(g["region"]["id"]))
-        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        record = records[0]
+        # Blank areas share few parents: one reference each, not one per area.
+        parents = {
+            pid: RegionRef(pid, name, parent_level)
+            for pid, name, parent_level in record["parents"]
+            if pid is not None
+        }
+        gaps = sorted(record["gaps"], key=lambda g: str(g[0]))
+        counts, outside = _counts(ctx.count_regions, (g[3] for g in gaps))
         return BlankAreas(
             scope=ctx.scope,
             level=level,
-            areas=records[0]["areas"],
-            items=tuple(_blank_item(g) for g in gaps),
+            areas=record["areas"],
+            items=tuple(_blank_item(g, level, parents) for g in gaps),
             counts=counts,
             outside_count_level=outside,
         )
@@ -1350,26 +1353,33 @@ async def _blank_areas(
     return await _cached(ctx.run, _key(ctx, "blank_areas", level), compute)
 
 
-def _blank_item(gap: dict[str, Any]) -> BlankArea:
-    region = _region(gap["region"])
-    parent = _region(gap["parent"]) if gap["parent"] else None
-    lapsed = tuple(_party_org(po) for po in gap["lapsed"])
+def _blank_item(gap: Sequence[Any], level: RegionLevel, parents: dict[str, RegionRef]) -> BlankArea:
+    area_id, name, parent_id, _, population, households, residents, lapsed_rows = gap
+    region = RegionRef(area_id, name, level.value)
+    parent = parents.get(parent_id) if parent_id is not None else None
+    lapsed = tuple(_lapsed(row) for row in lapsed_rows)
     where = f"{parent.name}{region.name}" if parent else region.name
-    numbers = [f"登记居民 {gap['residents']} 人"]
-    if gap["population"] is not None:
-        numbers.append(f"常住人口 {gap['population']} 人")
-    if gap["households"] is not None:
-        numbers.append(f"{gap['households']} 户")
+    numbers = [f"登记居民 {residents} 人"]
+    if population is not None:
+        numbers.append(f"常住人口 {population} 人")
+    if households is not None:
+        numbers.append(f"{households} 户")
     reason = f"{where}：无党员居住、无有效党组织（{'，'.join(numbers)}）{_lapsed_text(lapsed)}"
     return BlankArea(
         region=region,
         parent=parent,
-        population=gap["population"],
-        households=gap["households"],
-        residents=gap["residents"],
+        population=population,
+        households=households,
+        residents=residents,
         lapsed_party_orgs=lapsed,
         reason=reason,
     )
+
+
+def _lapsed(row: Sequence[Any]) -> PartyOrgRef:
+    """A party organisation as ``[id, name, valid_to]``."""
+    po_id, name, valid_to = row
+    return PartyOrgRef(po_id, name, None, valid_to.to_native() if valid_to is not None else None)
 
 
 # --- unclear affiliation -----------------------------------------------------------------------
