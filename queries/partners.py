@@ -43,7 +43,7 @@ import dataclasses
 import enum
 import math
 import unicodedata
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, LiteralString
@@ -88,9 +88,9 @@ OPTIONAL MATCH (s)-[:SUBCATEGORY_OF]->(parent:Skill) WHERE NOT parent:Retired
 RETURN s.id AS id, s.name AS name, coalesce(s.aliases, []) AS aliases, parent.id AS parent_id
 """
 
-# §2 candidates' resources: active units within $radius_m of A (point indexes on
-# Organization.location and PartyOrg.location) with their relevant usable resources; $general
-# picks the "no need" reading (kinds/scenarios A lacks) over the need's scenario and kinds.
+# §2 candidates' resources, with a need: active units within $radius_m of A (point indexes on
+# Organization.location and PartyOrg.location) with their usable resources tagged with the need's
+# scenario or of one of its kinds.
 CANDIDATE_RESOURCES: Final = """
 MATCH (a:Unit {id: $unit_id})
 CALL (a) {
@@ -104,11 +104,7 @@ MATCH (b)<-[:OWNED_BY]-(r:Resource)
 WHERE NOT r:Retired AND coalesce(r.shareable, true)
   AND coalesce(r.status, 'available') = 'available'
   AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
-  AND CASE WHEN $general
-    THEN NOT r.kind IN $own_kinds
-         OR any(tag IN coalesce(r.scenarios, []) WHERE NOT tag IN $own_scenarios)
-    ELSE r.kind IN $kinds OR $scenario IN coalesce(r.scenarios, [])
-  END
+  AND (r.kind IN $kinds OR $scenario IN coalesce(r.scenarios, []))
 RETURN b.id AS unit_id, b.name AS unit_name, b:PartyOrg AS is_party_org,
        point.distance(a.location, b.location) AS distance_m,
        r {.id, .name, .kind, .capacity, .capacity_unit, scenarios: coalesce(r.scenarios, [])}
@@ -133,9 +129,12 @@ RETURN b.id AS unit_id, b.name AS unit_name, b:PartyOrg AS is_party_org,
        coalesce(h.level, 3) AS level, coalesce(h.certified, false) AS certified
 """
 
-# §2 candidates' people, with no need: people of active units within $radius_m of A (point
-# indexes) holding a skill that none of A's people holds.
-CANDIDATE_PEOPLE_GENERAL: Final = """
+# §2 candidates with no need, one row per unit: active units within $radius_m of A (point
+# indexes on Organization.location and PartyOrg.location) with their usable resources of a kind
+# or scenario A lacks, and the distinct (skill, level, certification) their people hold among
+# the skills none of A's people holds: enough to score every unit; who holds them is read for
+# the best few only (PEOPLE_OF_UNITS), as thousands of people can sit within the radius.
+CANDIDATES_GENERAL: Final = """
 MATCH (a:Unit {id: $unit_id})
 CALL (a) {
   MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
@@ -144,11 +143,37 @@ CALL (a) {
 }
 WITH a, b
 WHERE b <> a AND NOT b:Retired AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
-MATCH (b)<-[link:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
-WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN $own_skills
+CALL (b) {
+  MATCH (b)<-[:OWNED_BY]-(r:Resource)
+  WHERE NOT r:Retired AND coalesce(r.shareable, true)
+    AND coalesce(r.status, 'available') = 'available'
+    AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
+    AND (NOT r.kind IN $own_kinds
+         OR any(tag IN coalesce(r.scenarios, []) WHERE NOT tag IN $own_scenarios))
+  RETURN collect(r {.id, .name, .kind, .capacity, .capacity_unit,
+                    scenarios: coalesce(r.scenarios, [])}) AS resources
+}
+CALL (b) {
+  MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+  WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN $own_skills
+  WITH DISTINCT s, coalesce(h.level, 3) AS level, coalesce(h.certified, false) AS certified
+  RETURN collect({skill_id: s.id, skill_name: s.name, level: level, certified: certified})
+    AS skills
+}
+WITH a, b, resources, skills
+WHERE size(resources) > 0 OR size(skills) > 0
 RETURN b.id AS unit_id, b.name AS unit_name, b:PartyOrg AS is_party_org,
-       point.distance(a.location, b.location) AS distance_m,
-       p.id AS person_id, p.name AS person_name, type(link) AS link,
+       point.distance(a.location, b.location) AS distance_m, resources, skills
+"""
+
+# §2 who holds what, with no need, for the best-scored units only: their people (employees of
+# an organization, members of a party organisation) holding a skill none of A's people holds
+# (unique :Unit(id) per unit, then the link and HAS_SKILL).
+PEOPLE_OF_UNITS: Final = """
+UNWIND $unit_ids AS unit_id
+MATCH (:Unit {id: unit_id})<-[link:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN $own_skills
+RETURN unit_id, p.id AS person_id, p.name AS person_name, type(link) AS link,
        s.id AS skill_id, s.name AS skill_name,
        coalesce(h.level, 3) AS level, coalesce(h.certified, false) AS certified
 """
@@ -522,41 +547,55 @@ async def find_partners(
         frozenset(anchor["own_scenarios"]),
         frozenset(anchor["own_skills"]),
     )
-    # The three reads around A are independent: run them side by side.
+    # The reads around A are independent: run them side by side.
     near: dict[str, Any] = {"unit_id": unit_id, "as_of": as_of, "radius_m": radius_km * 1000}
-    reads: list[Awaitable[list[Record]]] = [
-        _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of)
-    ]
-    if resolved is None or resolved.scenario is not None or resolved.resource_kinds:
-        reads.append(
+    ties_read = _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of)
+    details: _Details | None = None
+    if resolved is None:
+        tie_rows, unit_rows = await asyncio.gather(
+            ties_read,
             _read(
                 driver,
                 database,
-                CANDIDATE_RESOURCES,
+                CANDIDATES_GENERAL,
                 **near,
-                general=resolved is None,
-                scenario=resolved.scenario if resolved else None,
-                kinds=[str(k) for k in resolved.resource_kinds] if resolved else [],
                 own_kinds=sorted(own.kinds),
                 own_scenarios=sorted(own.scenarios),
+                own_skills=sorted(own.skills),
+            ),
+        )
+        candidates = _general_candidates(unit_rows, own)
+
+        async def details(chunk: Sequence[_Candidate]) -> dict[str, _Candidate]:
+            return await _with_people(driver, database, chunk, unit_rows, own)
+
+    else:
+        reads: list[Awaitable[list[Record]]] = [ties_read]
+        if resolved.scenario is not None or resolved.resource_kinds:
+            reads.append(
+                _read(
+                    driver,
+                    database,
+                    CANDIDATE_RESOURCES,
+                    **near,
+                    scenario=resolved.scenario,
+                    kinds=[str(k) for k in resolved.resource_kinds],
+                )
             )
-        )
-    else:
-        reads.append(_nothing())
-    if resolved is None:
-        reads.append(
-            _read(driver, database, CANDIDATE_PEOPLE_GENERAL, **near, own_skills=sorted(own.skills))
-        )
-    elif covers:
-        reads.append(
-            _read(driver, database, CANDIDATE_PEOPLE_BY_SKILL, **near, held_skills=sorted(covers))
-        )
-    else:
-        reads.append(_nothing())
-    tie_rows, resource_rows, people_rows = await asyncio.gather(*reads)
+        else:
+            reads.append(_nothing())
+        if covers:
+            reads.append(
+                _read(
+                    driver, database, CANDIDATE_PEOPLE_BY_SKILL, **near, held_skills=sorted(covers)
+                )
+            )
+        else:
+            reads.append(_nothing())
+        tie_rows, resource_rows, people_rows = await asyncio.gather(*reads)
+        candidates = _candidates(resource_rows, people_rows, resolved, covers, own)
 
     direct = _direct_ties(tie_rows)
-    candidates = _candidates(resource_rows, people_rows, resolved, covers, own)
     if new_only:
         candidates = [
             c for c in candidates if not (c.unit.id in direct and direct[c.unit.id].agreements)
@@ -590,7 +629,7 @@ async def find_partners(
         )
         for c in candidates
     ]
-    scored = await _complete_best(driver, database, partial, limit, weights)
+    scored = await _complete_best(driver, database, partial, limit, weights, details)
     partners = tuple(_with_rank(p, rank) for rank, p in enumerate(scored[:limit], start=1))
     return PartnersResult(
         unit, resolved, radius_km, new_only, as_of, weights, len(candidates), partners
@@ -787,6 +826,63 @@ def _unit_of(row: Mapping[str, Any]) -> tuple[UnitRef, float]:
     return ref, float(row["distance_m"]) / 1000.0
 
 
+# Completes candidates (by unit id) with what scoring did not need.
+_Details = Callable[[Sequence[_Candidate]], Awaitable[dict[str, _Candidate]]]
+
+
+def _general_candidates(rows: Iterable[Mapping[str, Any]], own: _Own) -> list[_Candidate]:
+    """Candidates with no need, scored from what their people hold, not yet who holds it.
+
+    The distinct holdings of a unit's people stand in for its people (one anonymous holder
+    with every holding): the facets and their coverage, hence the score, are those the people
+    give; :func:`_with_people` replaces them with the people for the units that are read on.
+    """
+    result = []
+    for row in sorted(rows, key=lambda r: str(r["unit_id"])):
+        ref, distance_km = _unit_of(row)
+        holdings = [("", "", "", list(row["skills"]))] if row["skills"] else []
+        resources = sorted(row["resources"], key=lambda r: str(r["id"]))
+        result.append(_candidate(ref, distance_km, resources, holdings, None, {}, own))
+    return [c for c in result if c.resources or c.people]
+
+
+async def _with_people(
+    driver: AsyncDriver,
+    database: str,
+    chunk: Sequence[_Candidate],
+    unit_rows: Sequence[Mapping[str, Any]],
+    own: _Own,
+) -> dict[str, _Candidate]:
+    """The candidates of ``chunk`` again, with the people who hold the skills they bring."""
+    ids = {c.unit.id for c in chunk}
+    records = await _read(
+        driver, database, PEOPLE_OF_UNITS, unit_ids=sorted(ids), own_skills=sorted(own.skills)
+    )
+    people: dict[str, dict[str, tuple[str, str, list[Mapping[str, Any]]]]] = {}
+    for record in records:
+        person = people.setdefault(record["unit_id"], {}).setdefault(
+            record["person_id"], (record["person_name"], record["link"], [])
+        )
+        person[2].append(record)
+    detailed = {}
+    for row in unit_rows:
+        uid = row["unit_id"]
+        if uid not in ids:
+            continue
+        ref, distance_km = _unit_of(row)
+        holders = people.get(uid, {})
+        detailed[uid] = _candidate(
+            ref,
+            distance_km,
+            sorted(row["resources"], key=lambda r: str(r["id"])),
+            [(pid, *holders[pid]) for pid in sorted(holders)],
+            None,
+            {},
+            own,
+        )
+    return detailed
+
+
 def _candidate(
     unit: UnitRef,
     distance_km: float,
@@ -930,12 +1026,15 @@ async def _complete_best(
     partial: Sequence[_Partial],
     limit: int,
     weights: PartnerWeights,
+    details: _Details | None = None,
 ) -> list[Partner]:
     """Read track records best upper bound first until the top ``limit`` is settled.
 
     An unread candidate scores at most its upper bound (a perfect track record), so once the
     ``limit``-th complete score exceeds the best unread bound no unread candidate can enter
-    the top (not even on the distance tie-break): the answer is exact.
+    the top (not even on the distance tie-break): the answer is exact. ``details``, when
+    given, completes each read candidate with what scoring did not need (who holds what),
+    read alongside its track record.
     """
     pending = sorted(
         partial, key=lambda p: (-p.upper_bound, p.candidate.distance_km, p.candidate.unit.id)
@@ -946,14 +1045,25 @@ async def _complete_best(
     while start < len(pending):
         chunk = pending[start : start + batch]
         start += len(chunk)
-        records, _, _ = await driver.execute_query(
+        track_read = driver.execute_query(
             TRACK_RECORDS,
             ids=[p.candidate.unit.id for p in chunk],
             database_=database,
             routing_="r",
         )
+        detailed: dict[str, _Candidate] = {}
+        if details is None:
+            records, _, _ = await track_read
+        else:
+            (records, _, _), detailed = await asyncio.gather(
+                track_read, details([p.candidate for p in chunk])
+            )
         track = {r["unit_id"]: r for r in records}
-        done.extend(_complete(p, track[p.candidate.unit.id], weights) for p in chunk)
+        for p in chunk:
+            unit = p.candidate.unit.id
+            if unit in detailed:
+                p = dataclasses.replace(p, candidate=detailed[unit])
+            done.append(_complete(p, track[unit], weights))
         done.sort(key=_rank_key)
         settled = len(done) >= limit and start < len(pending)
         if settled and done[limit - 1].score > pending[start].upper_bound:
