@@ -11,8 +11,9 @@ folder) instead of reloading it; the scale-100 load takes minutes.
 
 Coverage and network measures remember answers in-process. They are timed **cold** (their
 caches cleared before every call, the figure the goals are judged on) and **warm** (the same
-arguments asked again right after, answered from the cache). Neo4j's own page cache and
-query-plan cache stay warm throughout: a few untimed calls of each question run first.
+arguments asked again right after, answered from the cache). Neo4j's page cache is warmed by
+reading the whole store once, and its query-plan cache by a few untimed calls of each question,
+as on a server in use. Partners are also summarised per shape of call (with or without a need).
 
 Writes ``bench/results/queries.json`` and prints Markdown tables for ``docs/benchmarks.md``.
 """
@@ -50,7 +51,7 @@ GOALS: Final[dict[str, float]] = {
     "coverage_street": 200.0,
     "coverage_city": 2000.0,
 }
-WARM_UPS: Final = 3
+WARM_UPS: Final = 5
 
 # Arguments are drawn from what the loaded graph holds, sorted so that a seed repeats them.
 ACTIVE_UNITS: Final = """
@@ -82,6 +83,10 @@ RETURN s.id AS id ORDER BY id
 LOADED: Final = """
 RETURN COUNT { (r:IngestRun {source: $source, status: 'completed'}) } AS runs
 """
+# Reads every node and relationship with its properties once, so that Neo4j's page cache holds
+# the store as it would on a server in use (the measured calls then start from a warm cache).
+WARM_NODES: Final = "MATCH (n) RETURN count(size(keys(properties(n)))) AS n"
+WARM_RELATIONSHIPS: Final = "MATCH ()-[r]->() RETURN count(size(keys(properties(r)))) AS n"
 COUNTS: Final = """
 CALL () { MATCH (n) RETURN count(n) AS nodes }
 CALL () { MATCH ()-[r]->() RETURN count(r) AS relationships }
@@ -136,6 +141,7 @@ class Timing:
     mode: str  # "cold" or "warm" (cached); questions without a cache are "cold" only
     calls: list[float] = field(default_factory=list)  # milliseconds
     errors: int = 0
+    answered: int | None = None  # calls with a non-empty answer, where that is worth knowing
 
     def summary(self) -> dict[str, Any]:
         ms = sorted(self.calls)
@@ -145,6 +151,7 @@ class Timing:
             "mode": self.mode,
             "calls": len(ms),
             "errors": self.errors,
+            "answered": self.answered,
             "p50_ms": round(cuts[49], 1),
             "p95_ms": round(cuts[94], 1),
             "max_ms": round(ms[-1], 1),
@@ -152,39 +159,52 @@ class Timing:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    name: str
+    cached: bool  # answers are remembered in-process: timed cold and warm
+    calls: list[Call]
+    kinds: list[str] | None = None  # a label per call, also summarised per label
+    answered: Callable[[Any], bool] | None = None  # whether an answer is non-empty
+
+
 def _forget() -> None:
     coverage.clear_cache()
     network.clear_cache()
 
 
-async def _timed(call: Call) -> float:
-    started = time.perf_counter()
-    await call()
-    return (time.perf_counter() - started) * 1000
-
-
-async def measure_question(
-    question: str, calls: Sequence[Call], *, cached: bool
-) -> list[dict[str, Any]]:
+async def measure_question(question: Question) -> list[dict[str, Any]]:
     """Time every call cold (caches cleared first) and, for cached questions, warm right after."""
-    for call in calls[:WARM_UPS]:
+    for call in question.calls[:WARM_UPS]:
         _forget()
         await call()
-    cold = Timing(question, "cold")
-    warm = Timing(question, "warm")
-    for call in calls:
+    cold = Timing(question.name, "cold", answered=0 if question.answered else None)
+    warm = Timing(question.name, "warm")
+    by_kind: dict[str, Timing] = {}
+    for index, call in enumerate(question.calls):
         _forget()
+        started = time.perf_counter()
         try:
-            cold.calls.append(await _timed(call))
+            answer = await call()
         except QueryError:
             cold.errors += 1
             continue
-        if cached:
-            warm.calls.append(await _timed(call))
+        ms = (time.perf_counter() - started) * 1000
+        cold.calls.append(ms)
+        if question.answered is not None and question.answered(answer):
+            cold.answered = (cold.answered or 0) + 1
+        if question.kinds is not None:
+            kind = question.kinds[index]
+            by_kind.setdefault(kind, Timing(f"{question.name} ({kind})", "cold")).calls.append(ms)
+        if question.cached:
+            started = time.perf_counter()
+            await call()
+            warm.calls.append((time.perf_counter() - started) * 1000)
     rows = [cold.summary()]
-    if cached:
+    if question.cached:
         rows.append(warm.summary())
-    print(f"  {question}: " + ", ".join(f"{r['mode']} p95 {r['p95_ms']} ms" for r in rows))
+    rows.extend(by_kind[kind].summary() for kind in sorted(by_kind))
+    print(f"  {question.name}: " + ", ".join(f"{r['mode']} p95 {r['p95_ms']} ms" for r in rows))
     return rows
 
 
@@ -211,8 +231,8 @@ def _needs(rng: random.Random, scenarios: Sequence[str], skills: Sequence[str]) 
 
 async def plan(
     driver: AsyncDriver, database: str, seed: int, counts: dict[str, int]
-) -> dict[str, tuple[bool, list[Call]]]:
-    """Each question's calls (seeded), and whether the question caches its answers."""
+) -> list[Question]:
+    """Each question with its calls (seeded arguments)."""
     rng = random.Random(seed)
     units = await _ids(driver, database, ACTIVE_UNITS)
     streets = await _ids(driver, database, REGIONS_AT, level="street")
@@ -231,52 +251,66 @@ async def plan(
     def bind(fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Call:
         return lambda: fn(driver, database, *args, **kwargs)
 
-    questions: dict[str, tuple[bool, list[Call]]] = {
-        "pathways": (
+    needs = [_needs(rng, scenarios, skills) for _ in range(counts["partners"])]
+    questions = [
+        Question(
+            "pathways",
             False,
             [bind(pathways.paths_between, a, b) for a, b in pairs(counts["pathways"])],
+            answered=lambda result: bool(result.paths),
         ),
-        "partners": (
+        Question(
+            "partners",
             False,
             [
-                bind(partners.find_partners, unit, need=_needs(rng, scenarios, skills))
-                for unit in some(units, counts["partners"])
+                bind(partners.find_partners, unit, need=need)
+                for unit, need in zip(some(units, counts["partners"]), needs, strict=True)
             ],
+            kinds=["no need" if need.is_empty else "need" for need in needs],
+            answered=lambda result: bool(result.partners),
         ),
-        "coverage_street": (
+        Question(
+            "coverage_street",
             True,
             [bind(coverage.coverage_report, s) for s in some(streets, counts["coverage_street"])],
         ),
-        "coverage_city": (
+        Question(
+            "coverage_city",
             True,
             [bind(coverage.coverage_report, city) for _ in range(counts["coverage_city"])],
         ),
-        "match_demand": (
+        Question(
+            "match_demand",
             False,
             [bind(matching.match_demand, d) for d in some(demands, counts["match_demand"])],
+            answered=lambda result: bool(result.candidates),
         ),
-        "assign_demands_street": (
+        Question(
+            "assign_demands_street",
             False,
             [bind(matching.assign_demands, s) for s in some(streets, counts["assign_demands"])],
         ),
-    }
+    ]
     for scope, regions, n in (
         ("street", streets, counts["network_street"]),
         ("district", districts, counts["network_district"]),
     ):
         chosen = some(regions, n)
-        questions[f"brokers_{scope}"] = (
-            True,
-            [bind(network.find_brokers, region_id=r) for r in chosen],
-        )
-        questions[f"clusters_{scope}"] = (
-            True,
-            [bind(network.find_clusters, region_id=r) for r in chosen],
-        )
-        questions[f"collaboration_{scope}"] = (
-            True,
-            [bind(network.collaboration_index, region_id=r, level="community") for r in chosen],
-        )
+        questions += [
+            Question(
+                f"brokers_{scope}", True, [bind(network.find_brokers, region_id=r) for r in chosen]
+            ),
+            Question(
+                f"clusters_{scope}",
+                True,
+                [bind(network.find_clusters, region_id=r) for r in chosen],
+            ),
+            Question(
+                f"collaboration_{scope}",
+                True,
+                [bind(network.collaboration_index, region_id=r, level="community") for r in chosen],
+            ),
+        ]
     return questions
 
 
@@ -299,16 +333,19 @@ async def measure_scale(
     try:
         questions = await plan(driver, settings.neo4j_database, seed, counts)
         rows: list[dict[str, Any]] = []
-        for question, (cached, calls) in questions.items():
-            if not only or question.startswith(tuple(only)):
-                rows.extend(await measure_question(question, calls, cached=cached))
+        for question in questions:
+            if not only or question.name.startswith(tuple(only)):
+                rows.extend(await measure_question(question))
         return rows
     finally:
         await driver.close()
 
 
 def _graph_size(settings: Settings) -> dict[str, int]:
+    """The graph's size, read after warming Neo4j's page cache with the whole store."""
     with create_driver(settings) as driver:
+        driver.execute_query(WARM_NODES, routing_="r")
+        driver.execute_query(WARM_RELATIONSHIPS, routing_="r")
         records, _, _ = driver.execute_query(COUNTS, routing_="r")
     return {"nodes": records[0]["nodes"], "relationships": records[0]["relationships"]}
 
@@ -357,7 +394,12 @@ def markdown(result: dict[str, Any]) -> str:
                 (r for r in rows if r["mode"] == "warm" and r["question"] == cold["question"]),
                 None,
             )
-            calls = f"{cold['calls']}" + (f" ({cold['errors']} errors)" if cold["errors"] else "")
+            notes = []
+            if cold.get("answered") is not None:
+                notes.append(f"{cold['answered']} non-empty")
+            if cold["errors"]:
+                notes.append(f"{cold['errors']} errors")
+            calls = f"{cold['calls']}" + (f" ({', '.join(notes)})" if notes else "")
             cells = [cold["question"], calls, *(f"{cold[k]:,}" for k in _STATS)]
             cells += [f"{warm[k]:,}" for k in _STATS] if warm else ["–", "–", "–"]
             lines.append("| " + " | ".join(cells) + " |")
