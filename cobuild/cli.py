@@ -161,6 +161,12 @@ def ingest(
     report: Annotated[
         Path | None, typer.Option(help="write the issues to this .json or .csv file")
     ] = None,
+    recheck: Annotated[
+        bool,
+        typer.Option(
+            help="validate and compare every row even if the dataset is the one last loaded"
+        ),
+    ] = False,
 ) -> None:
     """Load a dataset: parse, validate, write. Exit status 1 when rows were rejected."""
     from ingest.pipeline import run_ingest
@@ -173,7 +179,13 @@ def ingest(
     if not dry_run:
         _ensure_database(settings)
     result = run_ingest(
-        settings, path, strict=strict, dry_run=dry_run, sync=sync, keep_extra=keep_extra
+        settings,
+        path,
+        strict=strict,
+        dry_run=dry_run,
+        sync=sync,
+        keep_extra=keep_extra,
+        recheck=recheck,
     )
     print_report(result)
     if report is not None:

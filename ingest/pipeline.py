@@ -39,7 +39,8 @@ from graph.connection import create_driver
 from ingest import runs
 from ingest.known import Neo4jKnownGraph
 from ingest.phones import PhoneVault
-from ingest.validate import Report, ValidatedDataset, validate_dataset
+from ingest.read import DatasetSource, open_dataset
+from ingest.validate import Report, TableStats, ValidatedDataset, validate_dataset
 from ingest.write import (
     TABLES,
     Prepared,
@@ -64,6 +65,10 @@ class IngestResult:
     tables: dict[str, TableOutcome] = field(default_factory=dict)
     retired: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    validation_seconds: float = 0.0  # of ``seconds``: reading and validating the dataset
+    derive_seconds: float = 0.0  # of ``seconds``: values derived after the writes
+    # The run this one repeated exactly (nothing validated or compared again), if any.
+    unchanged_since: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -79,7 +84,10 @@ class IngestResult:
             "written": self.written,
             "valid": self.valid,
             "seconds": round(self.seconds, 3),
+            "validation_seconds": round(self.validation_seconds, 3),
+            "derive_seconds": round(self.derive_seconds, 3),
             "elements_written": self.elements_written,
+            "unchanged_since": self.unchanged_since,
             "tables": {
                 name: {
                     "rows": t.rows,
@@ -101,10 +109,15 @@ def run_ingest(
     dry_run: bool = False,
     sync: bool = False,
     keep_extra: bool = False,
+    recheck: bool = False,
     driver: Driver | None = None,
     user: str | None = None,
 ) -> IngestResult:
     """Validate the dataset at ``source`` and write its valid rows to Neo4j.
+
+    A dataset byte for byte the one the graph was last loaded from, cleanly and with nothing
+    run since, is recorded as a run that skipped every row without validating them again;
+    ``recheck`` validates and compares every row anyway.
 
     Returns the result with the validation report. Raises ``graph.errors.GraphError``
     subclasses (and the driver's errors) only for database failures, never for bad rows.
@@ -112,7 +125,7 @@ def run_ingest(
     own_driver = driver is None
     drv = driver or create_driver(settings)
     try:
-        return _run(settings, drv, source, strict, dry_run, sync, keep_extra, user)
+        return _run(settings, drv, source, strict, dry_run, sync, keep_extra, recheck, user)
     finally:
         if own_driver:
             drv.close()
@@ -126,20 +139,27 @@ def _run(
     dry_run: bool,
     sync: bool,
     keep_extra: bool,
+    recheck: bool,
     user: str | None,
 ) -> IngestResult:
     database = settings.neo4j_database
     started = time.perf_counter()
+    opened = open_dataset(source)
+    load_key = runs.load_key(opened, keep_extra=keep_extra)
+    if not (dry_run or recheck):
+        last = runs.unchanged_since(driver, database, load_key, sync=sync)
+        if last is not None:
+            return _record_unchanged(settings, driver, opened, load_key, last, sync, user, started)
     dataset = validate_dataset(
-        source, keep_extra=keep_extra, known=Neo4jKnownGraph(driver, database)
+        opened, keep_extra=keep_extra, known=Neo4jKnownGraph(driver, database)
     )
-    result = IngestResult(report=dataset.report)
+    result = IngestResult(report=dataset.report, validation_seconds=time.perf_counter() - started)
     log.info(
         "ingest.validated",
         source=str(source),
         valid=dataset.report.valid,
         issues=dataset.report.issue_count,
-        seconds=round(time.perf_counter() - started, 2),
+        seconds=round(result.validation_seconds, 2),
     )
     if dry_run or (strict and not dataset.report.valid):
         result.seconds = time.perf_counter() - started
@@ -152,9 +172,11 @@ def _run(
         id=run_id,
         source=str(source),
         checksum=dataset.report.checksum,
+        load_key=load_key,
         user=user or getpass.getuser(),
         strict=strict,
         sync=sync,
+        unchanged_since=None,
         database_=database,
     )
     abandoned, _, _ = driver.execute_query(runs.ABANDON_RUNS, id=run_id, database_=database)
@@ -180,7 +202,9 @@ def _run(
                     )
         if result.elements_written or any(result.retired.values()) or resuming:
             # Inherited coordinates change only when something was written.
+            derive_started = time.perf_counter()
             runs.derive(driver, database)
+            result.derive_seconds = time.perf_counter() - derive_started
         result.written = True
         status = "completed"
     finally:
@@ -197,9 +221,76 @@ def _run(
             elements_written=result.elements_written,
             rows_retired=sum(result.retired.values()),
             tables_json=json.dumps(result.summary()["tables"], ensure_ascii=False),
+            issue_count=dataset.report.issue_count,
+            stats_json=json.dumps(dataset.report.to_dict()["stats"]),
             database_=database,
         )
     log.info("ingest.finished", **result.summary())
+    return result
+
+
+def _record_unchanged(
+    settings: Settings,
+    driver: Driver,
+    opened: DatasetSource,
+    load_key: str,
+    last: runs.LastLoad,
+    sync: bool,
+    user: str | None,
+    started: float,
+) -> IngestResult:
+    """Record a run of the dataset the graph was last loaded from: every row skipped."""
+    database = settings.neo4j_database
+    stats = {table: TableStats(**counts) for table, counts in last.stats.items()}
+    report = Report(
+        source=str(opened.root),
+        checksum=opened.checksum,
+        stats=stats,
+        issues=(),
+        issue_count=0,
+        error_count=0,
+        warning_count=0,
+        counts={},
+        files=opened.files,
+    )
+    result = IngestResult(report=report, written=True, unchanged_since=last.run_id)
+    for spec in TABLES:
+        table_stats = stats.get(spec.table)
+        if table_stats is not None and table_stats.rows_read:
+            valid = table_stats.rows_valid
+            result.tables[spec.table] = TableOutcome(spec.table, valid, skipped=valid)
+    result.run_id = f"run-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    driver.execute_query(
+        runs.START_RUN,
+        id=result.run_id,
+        source=str(opened.root),
+        checksum=opened.checksum,
+        load_key=load_key,
+        user=user or getpass.getuser(),
+        strict=False,
+        sync=sync,
+        unchanged_since=last.run_id,
+        database_=database,
+    )
+    result.seconds = time.perf_counter() - started
+    read = sum(s.rows_read for s in stats.values())
+    driver.execute_query(
+        runs.FINISH_RUN,
+        id=result.run_id,
+        status="completed",
+        duration_s=result.seconds,
+        rows_read=read,
+        rows_rejected=0,
+        rows_written=0,
+        rows_skipped=sum(t.skipped for t in result.tables.values()),
+        elements_written=0,
+        rows_retired=0,
+        tables_json=json.dumps(result.summary()["tables"], ensure_ascii=False),
+        issue_count=0,
+        stats_json=json.dumps(report.to_dict()["stats"]),
+        database_=database,
+    )
+    log.info("ingest.unchanged", since=last.run_id, **result.summary())
     return result
 
 

@@ -42,6 +42,11 @@ def print_report(result: IngestResult, console: Console | None = None) -> None:
     if report.issue_count > SHOWN_ISSUES:
         out.print(f"… {report.issue_count - SHOWN_ISSUES} more issues (see --report FILE)")
     verdict = "nothing written (dry run or --strict)" if not result.written else "written"
+    if result.unchanged_since:
+        verdict = (
+            f"unchanged since run {result.unchanged_since}: every row skipped without "
+            "validating again (--recheck compares every row)"
+        )
     out.print(
         f"{report.error_count} errors, {report.warning_count} warnings; {verdict}; "
         f"{result.elements_written} graph elements in {result.seconds:.1f}s"

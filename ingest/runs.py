@@ -6,16 +6,22 @@ retiring what a ``--sync`` load found absent, and the values derived after every
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
-from typing import Final, LiteralString
+from dataclasses import dataclass
+from typing import Any, Final, LiteralString
 
 from neo4j import Driver
+
+from ingest.read import DatasetSource
 
 # Opens a run's record before anything is written.
 START_RUN: Final = """
 CREATE (r:IngestRun {id: $id})
 SET r.started_at = datetime(), r.status = 'running', r.source = $source,
-    r.dataset_checksum = $checksum, r.user = $user, r.strict = $strict, r.sync = $sync
+    r.dataset_checksum = $checksum, r.load_key = $load_key, r.user = $user,
+    r.strict = $strict, r.sync = $sync, r.unchanged_since = $unchanged_since
 """
 # Closes a run's record with what it did.
 FINISH_RUN: Final = """
@@ -24,7 +30,15 @@ SET r.finished_at = datetime(), r.status = $status, r.duration_s = $duration_s,
     r.rows_read = $rows_read, r.rows_rejected = $rows_rejected,
     r.rows_written = $rows_written, r.rows_skipped = $rows_skipped,
     r.elements_written = $elements_written, r.rows_retired = $rows_retired,
-    r.tables_json = $tables_json
+    r.tables_json = $tables_json, r.issue_count = $issue_count, r.stats_json = $stats_json
+"""
+# The latest run, to tell whether a dataset is exactly what the graph was last loaded from.
+LATEST_RUN: Final = """
+MATCH (r:IngestRun)
+RETURN r.id AS id, r.status AS status, r.load_key AS load_key, r.sync AS sync,
+       r.issue_count AS issue_count, r.stats_json AS stats_json
+ORDER BY r.started_at DESC
+LIMIT 1
 """
 # Runs that never finished (killed): marked so when a later run starts.
 ABANDON_RUNS: Final = """
@@ -140,6 +154,44 @@ CALL (n, r) {
   SET n.location = r.location, n.location_inherited = true
 } IN TRANSACTIONS OF 10000 ROWS
 """
+
+
+def load_key(dataset: DatasetSource, *, keep_extra: bool) -> str:
+    """What identifies a load's input: each table part's bytes, where they go, and the options
+    that change what is written (the dataset checksum alone ignores file names)."""
+    parts = sorted(f"{p.table.name}|{p.sheet or ''}|{p.file.sha256}" for p in dataset.parts)
+    text = "\n".join([f"keep_extra={keep_extra}", *parts])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LastLoad:
+    """The completed run the graph still stands on, when a dataset repeats it exactly."""
+
+    run_id: str
+    stats: dict[str, dict[str, int]]  # per table, as ``TableStats`` fields
+
+
+def unchanged_since(driver: Driver, database: str, key: str, *, sync: bool) -> LastLoad | None:
+    """The latest run, if it completed cleanly from the same input (``key``) and nothing ran
+    since: loading that input again would then validate and skip every row, so it need not.
+
+    Not for a run that found issues (its report must be shown again), nor for a ``sync`` run
+    after one that was not (absent rows may still need retiring).
+    """
+    records, _, _ = driver.execute_query(LATEST_RUN, database_=database, routing_="r")
+    if not records:
+        return None
+    last: dict[str, Any] = records[0].data()
+    if (
+        last["status"] != "completed"
+        or last["load_key"] != key
+        or last["issue_count"] != 0
+        or last["stats_json"] is None
+        or (sync and not last["sync"])
+    ):
+        return None
+    return LastLoad(last["id"], json.loads(last["stats_json"]))
 
 
 def phone_salt(driver: Driver, database: str) -> bytes:

@@ -224,13 +224,14 @@ class ValidatedDataset:
 
 
 def validate_dataset(
-    source: Path,
+    source: Path | DatasetSource,
     *,
     keep_extra: bool = False,
     known: KnownGraph | None = None,
     max_issues: int = 1000,
 ) -> ValidatedDataset:
-    """Return the valid rows of the dataset at ``source`` and the report of its issues.
+    """Return the valid rows of the dataset at ``source`` (a path, or what
+    :func:`ingest.read.open_dataset` found there) and the report of its issues.
 
     ``keep_extra`` keeps columns the contract does not know as ``extra: dict[str, str]``
     on each row (otherwise they are ``unknown-column`` warnings). ``known``, when given,
@@ -241,7 +242,7 @@ def validate_dataset(
         SourceNotFoundError: ``source`` does not exist.
         UnsupportedSourceError: ``source`` is a file of a type ingest does not read.
     """
-    dataset = open_dataset(Path(source))
+    dataset = source if isinstance(source, DatasetSource) else open_dataset(Path(source))
     return _Validation(dataset, keep_extra=keep_extra, known=known, cap=max_issues).run()
 
 

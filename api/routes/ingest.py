@@ -76,11 +76,13 @@ async def upload_dataset(
     dry_run: bool = False,
     sync: bool = False,
     keep_extra: bool = False,
+    recheck: bool = False,
 ) -> dict[str, Any]:
     """Validate and load the uploaded dataset; return the report and what was written.
 
     ``valid`` false means rows were rejected (listed in ``report.issues``); with ``strict``
-    or ``dry_run`` nothing was written.
+    or ``dry_run`` nothing was written. ``unchanged_since`` names the run whose dataset this
+    one repeats exactly (every row skipped without validating again; ``recheck`` forces it).
     """
     settings = request.app.state.settings
     limit = settings.max_upload_mb * CHUNK
@@ -110,6 +112,7 @@ async def upload_dataset(
             dry_run=dry_run,
             sync=sync,
             keep_extra=keep_extra,
+            recheck=recheck,
             driver=request.app.state.sync_driver,
             user=f"api-key:{principal.key_id}",
         )

@@ -77,8 +77,14 @@ def test_reload_is_idempotent_and_writes_nothing(
     db = neo4j_settings.neo4j_database
     run_ingest(neo4j_settings, CSV, driver=empty_graph)
     before = graph_checksum(empty_graph, db)
-    again = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    # recheck: every row validated and compared with its stored hash, none written.
+    again = run_ingest(neo4j_settings, CSV, recheck=True, driver=empty_graph)
+    assert again.unchanged_since is None
     assert again.elements_written == 0
+    assert (
+        sum(t.skipped for t in again.tables.values())
+        == 159 + 50 + 31 + 201 + 48 + 227 + 48 + 15 + 27 + 88
+    )
     assert all(t.written == 0 for t in again.tables.values())
     assert graph_checksum(empty_graph, db) == before
     # Provenance is untouched too: nothing was rewritten by the second run.
@@ -91,6 +97,91 @@ def test_reload_is_idempotent_and_writes_nothing(
         )
         == 2
     )
+
+
+def _runs(driver: Driver, settings: Settings) -> list[dict[str, object]]:
+    records, _, _ = driver.execute_query(
+        "MATCH (r:IngestRun) RETURN r.id AS id, r.unchanged_since AS since, "
+        "r.rows_skipped AS skipped, r.elements_written AS written ORDER BY r.started_at",
+        database_=settings.neo4j_database,
+    )
+    return [r.data() for r in records]
+
+
+def test_the_dataset_last_loaded_is_skipped_whole(
+    empty_graph: Driver, neo4j_settings: Settings
+) -> None:
+    db = neo4j_settings.neo4j_database
+    first = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    before = graph_checksum(empty_graph, db, exclude=frozenset())
+    again = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    assert again.unchanged_since == first.run_id
+    assert again.valid
+    assert again.written
+    assert again.elements_written == 0
+    # The same per-table counts as a validated run, every valid row reported unchanged.
+    assert again.report.stats == first.report.stats
+    assert {t: o.skipped for t, o in again.tables.items()} == {
+        t: s.rows_valid for t, s in first.report.stats.items() if s.rows_read
+    }
+    # Nothing touched, not even provenance; the run is recorded, saying what it repeated.
+    assert graph_checksum(empty_graph, db, exclude=frozenset()) == before
+    runs = _runs(empty_graph, neo4j_settings)
+    assert [(r["id"], r["since"], r["written"]) for r in runs] == [
+        (first.run_id, None, first.elements_written),
+        (again.run_id, first.run_id, 0),
+    ]
+    assert runs[1]["skipped"] == sum(s.rows_valid for s in first.report.stats.values())
+    # A third identical load repeats the first too, through the second.
+    third = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    assert third.unchanged_since == again.run_id
+
+
+def test_a_run_in_between_or_a_recheck_validates_again(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    assert run_ingest(neo4j_settings, CSV, recheck=True, driver=empty_graph).unchanged_since is None
+    part = tmp_path / "part"
+    part.mkdir()
+    shutil.copy(CSV / "skills.csv", part / "skills.csv")
+    assert run_ingest(neo4j_settings, part, driver=empty_graph).unchanged_since is None
+    # The graph may have changed since the full load: compare every row again.
+    back = run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    assert back.unchanged_since is None
+    assert back.elements_written == 0
+    # A snapshot (--sync) after plain loads may have rows to retire: never skipped whole.
+    synced = run_ingest(neo4j_settings, CSV, sync=True, driver=empty_graph)
+    assert synced.unchanged_since is None
+    assert run_ingest(neo4j_settings, CSV, sync=True, driver=empty_graph).unchanged_since
+
+
+def test_a_dataset_with_issues_is_never_skipped_whole(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _bad_dataset(tmp_path)
+    first = run_ingest(neo4j_settings, data, driver=empty_graph)
+    assert not first.valid
+    again = run_ingest(neo4j_settings, data, driver=empty_graph)
+    assert again.unchanged_since is None
+    # The same rows rejected, the same issues reported again.
+    assert [i.to_dict() for i in again.report.issues] == [i.to_dict() for i in first.report.issues]
+
+
+def test_a_renamed_file_is_a_different_dataset(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    """The same bytes under another table's name load elsewhere: never taken as a repeat."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    shutil.copy(CSV / "skills.csv", one / "skills.csv")
+    shutil.copy(CSV / "skills.csv", two / "技能.csv")
+    run_ingest(neo4j_settings, one, driver=empty_graph)
+    # Same table under its Chinese name: the same load, skipped whole.
+    assert run_ingest(neo4j_settings, two, driver=empty_graph).unchanged_since
+    shutil.move(two / "技能.csv", two / "regions.csv")
+    assert run_ingest(neo4j_settings, two, driver=empty_graph).unchanged_since is None
 
 
 def test_every_element_records_its_run(empty_graph: Driver, neo4j_settings: Settings) -> None:
@@ -338,16 +429,22 @@ def _cli_env(settings: Settings, batch_size: int) -> dict[str, str]:
     return env
 
 
-def _wait_until_writing(driver: Driver, db: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
+ELEMENTS = "RETURN COUNT { MATCH (n) } + COUNT { MATCH ()-[r]->() } AS n"
+
+
+def _wait_until_written(
+    driver: Driver, db: str, process: subprocess.Popen[bytes], elements: int
+) -> None:
+    """Return once ``elements`` nodes and relationships exist (a point part-way through the
+    load, whatever the machine's speed), the load still running."""
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        records, _, _ = driver.execute_query(
-            "MATCH (r:IngestRun {status: 'running'}) RETURN count(r) AS n", database_=db
-        )
-        if records[0]["n"]:
+        assert process.poll() is None, "the load finished before it was killed"
+        records, _, _ = driver.execute_query(ELEMENTS, database_=db)
+        if records[0]["n"] >= elements:
             return
-        time.sleep(0.05)
-    raise AssertionError("the load never started writing")
+        time.sleep(0.01)
+    raise AssertionError(f"the load never wrote {elements} elements")
 
 
 @pytest.mark.slow
@@ -362,18 +459,23 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(
     run_ingest(neo4j_settings, data, driver=empty_graph)
     uninterrupted = graph_checksum(empty_graph, db)
 
+    records, _, _ = empty_graph.execute_query(ELEMENTS, database_=db)
+    total = records[0]["n"]
+
     env = _cli_env(neo4j_settings, batch_size=25)
     command = [sys.executable, "-m", "cobuild", "ingest", str(data)]
-    for delay in (0.0, 0.7, 1.5):
+    # Killed as soon as it writes, about half-way, and near the end.
+    for fraction in (0.0, 0.5, 0.9):
         empty_graph.execute_query(
             "MATCH (n) WHERE NOT (n:SchemaMigration OR n:IngestConfig) DETACH DELETE n",
             database_=db,
         )
+        records, _, _ = empty_graph.execute_query(ELEMENTS, database_=db)
+        kept = records[0]["n"]
         process = subprocess.Popen(  # noqa: S603 - fixed argv
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait_until_writing(empty_graph, db)
-        time.sleep(delay)
+        _wait_until_written(empty_graph, db, process, kept + int((total - kept) * fraction) + 1)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert process.returncode == -signal.SIGKILL, "the load finished before it was killed"
