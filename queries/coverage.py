@@ -237,7 +237,8 @@ MEMBER_RATIO_NEW_EMPLOYMENT: Final[dict[bool, LiteralString]] = {
 # §3 blank areas: the regions at $level — in the subtree, walked down from the unique Region.id
 # index and pruned by level_rank, or every one (region_level index) when everything sits in
 # the region — where no party member resides in or below and no active party org sits in or
-# below (each EXISTS stops at the first witness); with the numbers of the blank ones.
+# below (one walk, one expansion per region for both, stopping at the first witness); with the
+# numbers of the blank ones, their parents and regions at $count_level walked up once per parent.
 _AREAS_IN_SUBTREE: Final = """
 MATCH (:Region {id: $region_id})
       ((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= $rank)){0,7}(a:Region)
@@ -249,13 +250,12 @@ WHERE NOT a:Retired
 """
 _BLANK_AREAS: Final = """
 WITH a, EXISTS {
-  MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person)
-  WHERE p.is_party_member = true AND NOT p:Retired
-} AS reached
-WITH a, reached OR EXISTS {
-  MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
-  WHERE NOT po:Retired
-    AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
+  MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+  WHERE NOT n:Retired
+    AND CASE type(l)
+      WHEN 'RESIDES_IN' THEN n.is_party_member = true
+      ELSE n:PartyOrg AND (n.type <> 'temporary' OR n.valid_to IS NULL OR $as_of <= n.valid_to)
+    END
 } AS reached
 WITH count(a) AS areas, collect(CASE WHEN NOT reached THEN a END) AS blanks
 CALL (blanks) {
@@ -266,20 +266,22 @@ CALL (blanks) {
     MATCH (parent)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
     RETURN g.id AS group_id
   }
-  UNWIND children AS a
-  RETURN collect([
-    a.id, a.name, parent.id, CASE WHEN a.level = $count_level THEN a.id ELSE group_id END,
-    a.population, a.households,
-    COUNT { (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person) WHERE NOT p:Retired },
-    COLLECT {
-      MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
-      WHERE NOT po:Retired
-      RETURN [po.id, po.name, po.valid_to] ORDER BY po.id
+  CALL (children, group_id) {
+    UNWIND children AS a
+    CALL (a) {
+      OPTIONAL MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+      WHERE NOT n:Retired AND (type(l) = 'RESIDES_IN' OR n:PartyOrg)
+      RETURN count(CASE WHEN type(l) = 'RESIDES_IN' THEN 1 END) AS residents,
+             collect(CASE WHEN n:PartyOrg THEN [n.id, n.name, n.valid_to] END) AS lapsed
     }
-  ]) AS gaps,
-  collect(DISTINCT [parent.id, parent.name, parent.level]) AS parents
+    RETURN collect([
+      a.id, a.name, CASE WHEN a.level = $count_level THEN a.id ELSE group_id END,
+      a.population, a.households, residents, lapsed
+    ]) AS rows
+  }
+  RETURN collect([parent.id, parent.name, parent.level, rows]) AS groups
 }
-RETURN areas, gaps, parents
+RETURN areas, groups
 """
 BLANK_AREAS: Final[dict[bool, LiteralString]] = {
     False: _AREAS_IN_SUBTREE + _BLANK_AREAS,
@@ -363,9 +365,11 @@ MATCH (d:Demand {status: 'open'})-[:IN_REGION]->(r:Region)
 WHERE NOT d:Retired
 """
 
-# §3 skill gaps per street: the skills the open demands of each street require, and which of
-# these the people residing in the street or reporting to an active party org sitting in it
-# hold (the street's subtree walked once; a finer skill of the taxonomy counts).
+# §3 skill gaps per street: the skills the open demands of each street require, each with the
+# skills that satisfy it (itself and its finer skills: the taxonomy, walked down once per need),
+# and the skills held by the people residing in the street or reporting to an active party org
+# sitting in it (the street's subtree walked once, residents and party orgs found by one
+# expansion of each region, each person's skills read once).
 _SKILL_GAPS: Final = """
 MATCH (r)-[:PART_OF]->{0,7}(street:Region {level: 'street'})
 WITH street, d ORDER BY d.id
@@ -375,25 +379,30 @@ CALL (street, demands) {
   MATCH (d)-[:REQUIRES_SKILL]->(k:Skill)
   WHERE NOT k:Retired
   WITH k, collect(d {.id, .title}) AS needing
-  RETURN collect({skill: k, needing: needing}) AS required
+  RETURN collect({
+    skill: k, needing: needing,
+    covering: COLLECT { MATCH (k)<-[:SUBCATEGORY_OF]-{0,5}(s:Skill) RETURN s }
+  }) AS required
 }
-CALL (street, required) {
-  CALL (street) {
-    MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person)
+CALL (street) {
+  MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+  CALL (l, n) {
+    WITH n WHERE type(l) = 'RESIDES_IN' AND NOT n:Retired
+    RETURN n AS p
+    UNION
+    WITH n WHERE n:PartyOrg AND NOT n:Retired
+      AND (n.type <> 'temporary' OR n.valid_to IS NULL OR $as_of <= n.valid_to)
+    MATCH (n)<-[:REPORTS_TO]-(p:Person)
     WHERE NOT p:Retired
     RETURN p
-    UNION
-    MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)<-[:REPORTS_TO]-(p:Person)
-    WHERE NOT p:Retired AND NOT po:Retired
-      AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
-    RETURN p
   }
-  MATCH (p)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k:Skill)
-  WHERE h.retired_run IS NULL AND k IN [need IN required | need.skill]
-  RETURN collect(DISTINCT k) AS held
+  WITH DISTINCT p
+  MATCH (p)-[h:HAS_SKILL]->(s:Skill)
+  WHERE h.retired_run IS NULL
+  RETURN collect(DISTINCT s) AS held
 }
 RETURN street.id AS street, size(demands) AS open_demands, [
-  need IN required WHERE NOT need.skill IN held | {
+  need IN required WHERE none(s IN need.covering WHERE s IN held) | {
     skill: {id: need.skill.id, name: need.skill.name},
     demands: need.needing,
     holders: COUNT {
@@ -1333,19 +1342,21 @@ async def _blank_areas(
             routing_="r",
         )
         record = records[0]
-        # Blank areas share few parents: one reference each, not one per area.
-        parents = {
-            pid: RegionRef(pid, name, parent_level)
-            for pid, name, parent_level in record["parents"]
-            if pid is not None
-        }
-        gaps = sorted(record["gaps"], key=lambda g: str(g[0]))
-        counts, outside = _counts(ctx.count_regions, (g[3] for g in gaps))
+        # Blank areas come grouped by parent: one reference per parent, not one per area.
+        gaps = sorted(
+            (
+                (row, RegionRef(pid, name, parent_level) if pid is not None else None)
+                for pid, name, parent_level, rows in record["groups"]
+                for row in rows
+            ),
+            key=lambda gap: str(gap[0][0]),
+        )
+        counts, outside = _counts(ctx.count_regions, (row[2] for row, _ in gaps))
         return BlankAreas(
             scope=ctx.scope,
             level=level,
             areas=record["areas"],
-            items=tuple(_blank_item(g, level, parents) for g in gaps),
+            items=tuple(_blank_item(row, level, parent) for row, parent in gaps),
             counts=counts,
             outside_count_level=outside,
         )
@@ -1353,11 +1364,10 @@ async def _blank_areas(
     return await _cached(ctx.run, _key(ctx, "blank_areas", level), compute)
 
 
-def _blank_item(gap: Sequence[Any], level: RegionLevel, parents: dict[str, RegionRef]) -> BlankArea:
-    area_id, name, parent_id, _, population, households, residents, lapsed_rows = gap
+def _blank_item(row: Sequence[Any], level: RegionLevel, parent: RegionRef | None) -> BlankArea:
+    area_id, name, _, population, households, residents, lapsed_rows = row
     region = RegionRef(area_id, name, level.value)
-    parent = parents.get(parent_id) if parent_id is not None else None
-    lapsed = tuple(_lapsed(row) for row in lapsed_rows)
+    lapsed = tuple(_lapsed(po) for po in sorted(lapsed_rows, key=lambda po: str(po[0])))
     where = f"{parent.name}{region.name}" if parent else region.name
     numbers = [f"登记居民 {residents} 人"]
     if population is not None:
