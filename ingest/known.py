@@ -38,9 +38,11 @@ RETURN id, tbl, level
 """
 # Every live entity's id of one label, a page at a time in id order (the id constraint's
 # index gives the order), for large datasets: pages beat a million index seeks, and stay far
-# below the transaction timeout.
+# below the transaction timeout. A page comes back as one record of lists: the driver spends
+# far more on a record than on a list item (a page of 100k ids as rows takes ~15× longer).
 _PAGE_TAIL: Final = (
-    " AND NOT n:Retired RETURN n.id AS id, n.level AS level ORDER BY n.id LIMIT $size"
+    " AND NOT n:Retired WITH n ORDER BY n.id LIMIT $size"
+    " RETURN collect(n.id) AS ids, collect(coalesce(n.level, '')) AS levels"
 )
 IDS_AFTER: Final[dict[str, LiteralString]] = {
     "regions": "MATCH (n:Region) WHERE n.id > $after" + _PAGE_TAIL,
@@ -52,7 +54,7 @@ IDS_AFTER: Final[dict[str, LiteralString]] = {
     "agreements": "MATCH (n:Agreement) WHERE n.id > $after" + _PAGE_TAIL,
     "demands": "MATCH (n:Demand) WHERE n.id > $after" + _PAGE_TAIL,
 }
-PAGE_SIZE: Final = 50_000
+PAGE_SIZE: Final = 100_000
 # Above this many ids in one question, read every id once instead of seeking each.
 PRELOAD_ABOVE: Final = 5000
 
@@ -96,16 +98,23 @@ class Neo4jKnownGraph:
     def _read_all(self) -> dict[str, KnownEntity]:
         found: dict[str, KnownEntity] = {}
         for table, query in IDS_AFTER.items():
+            kinds: dict[str, KnownEntity] = {}
             after = ""
             while True:
                 records, _, _ = self._driver.execute_query(
                     query, after=after, size=self._page_size, database_=self._database, routing_="r"
                 )
-                for r in records:
-                    found[r["id"]] = KnownEntity(table, r["level"])
-                if len(records) < self._page_size:
+                ids: list[str] = records[0]["ids"]
+                levels: list[str] = records[0]["levels"]
+                for id_, level in zip(ids, levels, strict=True):
+                    # one shared (immutable) value per table and level, not one per id
+                    entity = kinds.get(level)
+                    if entity is None:
+                        entity = kinds[level] = KnownEntity(table, level or None)
+                    found[id_] = entity
+                if len(ids) < self._page_size:
                     break
-                after = records[-1]["id"]
+                after = ids[-1]
         return found
 
     def skills_by_name(self, names: Collection[str]) -> Mapping[str, Collection[str]]:

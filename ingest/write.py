@@ -211,6 +211,28 @@ MERGE (user)-[r:USED {id: row.id}]->(res)
 SET r = row.props, r.id = row.id, r.row_hash = row.hash, r.run_id = $run_id
 """
 
+# --- relationship-only tables that held nothing when the load began: every row is new -------
+# (the key is unique among valid rows), so CREATE needs no locking look-up of the pair.
+FIRST_PERSON_SKILLS: Final = """
+UNWIND $rows AS row
+MATCH (p:Person {id: row.person_id})
+MATCH (s:Skill {id: row.skill_id})
+CREATE (p)-[r:HAS_SKILL]->(s)
+SET r = row.props, r.row_hash = row.hash, r.run_id = $run_id
+"""
+FIRST_RESOURCE_USAGES: Final = """
+UNWIND $rows AS row
+MATCH (res:Resource {id: row.resource_id})
+CALL (row) {
+  OPTIONAL MATCH (u:Unit {id: row.user_id})
+  OPTIONAL MATCH (d:Demand {id: row.user_id})
+  RETURN coalesce(u, d) AS user
+}
+WITH res, user, row WHERE user IS NOT NULL
+CREATE (user)-[r:USED]->(res)
+SET r = row.props, r.id = row.id, r.row_hash = row.hash, r.run_id = $run_id
+"""
+
 # --- a changed row's declared relationships, removed before it is written again --------------
 REPLACE_REGIONS: Final = "UNWIND $ids AS id MATCH (:Region {id: id})-[old:PART_OF]->() DELETE old"
 REPLACE_ORGANIZATIONS: Final = (
@@ -291,38 +313,42 @@ HASHES_RESOURCE_USAGES: Final = (
 )
 
 
-# --- every stored hash of a table, read once before a re-load (a label scan, streamed) ------
-ALL_HASHES_REGIONS: Final = (
-    "MATCH (n:Region) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
+# --- every stored hash of a table, read once before a re-load ---------------------------------
+# Pages in key order (the id constraint's index gives it), each page one record of lists: the
+# driver spends far more on a record than on a list item. Each returns the page's keys and
+# hashes ('' for none), how many entries the page walked and the key to continue after.
+_HASH_PAGE: Final = (
+    " AND NOT n:Retired WITH n ORDER BY n.id LIMIT $size"
+    " RETURN collect(n.id) AS keys, collect(coalesce(n.row_hash, '')) AS hashes,"
+    " count(n) AS walked, max(n.id) AS last"
 )
-ALL_HASHES_ORGANIZATIONS: Final = (
-    "MATCH (n:Organization) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_PARTY_ORGS: Final = (
-    "MATCH (n:PartyOrg) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_PEOPLE: Final = (
-    "MATCH (n:Person) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_SKILLS: Final = (
-    "MATCH (n:Skill) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_RESOURCES: Final = (
-    "MATCH (n:Resource) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_AGREEMENTS: Final = (
-    "MATCH (n:Agreement) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_DEMANDS: Final = (
-    "MATCH (n:Demand) WHERE NOT n:Retired RETURN n.id AS key, n.row_hash AS hash"
-)
-ALL_HASHES_PERSON_SKILLS: Final = (
-    "MATCH (p:Person)-[r:HAS_SKILL]->(s:Skill) WHERE r.retired_run IS NULL "
-    "RETURN p.id + '|' + s.id AS key, r.row_hash AS hash"
-)
-ALL_HASHES_RESOURCE_USAGES: Final = (
-    "MATCH ()-[r:USED]->() WHERE r.retired_run IS NULL RETURN r.id AS key, r.row_hash AS hash"
-)
+ALL_HASHES_REGIONS: Final = "MATCH (n:Region) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_ORGANIZATIONS: Final = "MATCH (n:Organization) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_PARTY_ORGS: Final = "MATCH (n:PartyOrg) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_PEOPLE: Final = "MATCH (n:Person) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_SKILLS: Final = "MATCH (n:Skill) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_RESOURCES: Final = "MATCH (n:Resource) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_AGREEMENTS: Final = "MATCH (n:Agreement) WHERE n.id > $after" + _HASH_PAGE
+ALL_HASHES_DEMANDS: Final = "MATCH (n:Demand) WHERE n.id > $after" + _HASH_PAGE
+# A page of people, with the skills each holds.
+ALL_HASHES_PERSON_SKILLS: Final = """
+MATCH (p:Person) WHERE p.id > $after
+WITH p ORDER BY p.id LIMIT $size
+WITH collect(p) AS page
+CALL (page) {
+  UNWIND page AS p
+  MATCH (p)-[r:HAS_SKILL]->(s:Skill) WHERE r.retired_run IS NULL
+  RETURN collect(p.id + '|' + s.id) AS keys, collect(coalesce(r.row_hash, '')) AS hashes
+}
+RETURN keys, hashes, size(page) AS walked, page[-1].id AS last
+"""
+ALL_HASHES_RESOURCE_USAGES: Final = """
+MATCH ()-[r:USED]->() WHERE r.id > $after AND r.retired_run IS NULL
+WITH r ORDER BY r.id LIMIT $size
+RETURN collect(r.id) AS keys, collect(coalesce(r.row_hash, '')) AS hashes,
+       count(r) AS walked, max(r.id) AS last
+"""
+HASH_PAGE_SIZE: Final = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +367,8 @@ class TableWrite:
     # Builds the row's key (its id, or a composite for relationship-only tables).
     key: Callable[[dict[str, Any]], str]
     elements_per_row: Callable[[dict[str, Any]], int]
+    # Writes a table that held nothing when the load began (None: ``write`` does).
+    first: LiteralString | None = None
 
 
 def _by_id(row: dict[str, Any]) -> str:
@@ -426,6 +454,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         ("person_id", "skill_id", "skill"),
         _person_skill_key,
         lambda _row: 1,
+        FIRST_PERSON_SKILLS,
     ),
     TableWrite(
         "resources",
@@ -466,6 +495,7 @@ TABLES: Final[tuple[TableWrite, ...]] = (
         ("resource_id", "user_id"),
         usage_id,  # the key is derived from the row, so raw rows have it too
         lambda _row: 1,
+        FIRST_RESOURCE_USAGES,
     ),
 )
 TABLE_ORDER: Final[tuple[str, ...]] = tuple(t.table for t in TABLES)
@@ -585,10 +615,21 @@ def stored_tables(driver: Driver, database: str) -> set[str]:
     return {table for table, count in records[0].data().items() if count}
 
 
-def stored_hashes(driver: Driver, database: str, spec: TableWrite) -> dict[str, str | None]:
+def stored_hashes(
+    driver: Driver, database: str, spec: TableWrite, *, page_size: int = HASH_PAGE_SIZE
+) -> dict[str, str | None]:
     """Every stored row hash of ``spec``'s table, keyed like ``TableWrite.key``."""
-    with driver.session(database=database, default_access_mode="READ") as session:
-        return {r["key"]: r["hash"] for r in session.run(spec.all_hashes)}
+    found: dict[str, str | None] = {}
+    after = ""
+    while True:
+        records, _, _ = driver.execute_query(
+            spec.all_hashes, after=after, size=page_size, database_=database, routing_="r"
+        )
+        page = records[0]
+        found.update(zip(page["keys"], (h or None for h in page["hashes"]), strict=True))
+        if page["walked"] < page_size:
+            return found
+        after = page["last"]
 
 
 def write_batch(
@@ -617,7 +658,8 @@ def write_batch(
         if replaced and spec.replace is not None:
             tx.run(spec.replace, ids=replaced).consume()
         if changed:
-            tx.run(spec.write, rows=[p.payload for p in changed], run_id=run_id).consume()
+            statement = spec.write if lookup or spec.first is None else spec.first
+            tx.run(statement, rows=[p.payload for p in changed], run_id=run_id).consume()
         return len(changed), len(batch) - len(changed), sum(p.elements for p in changed)
 
     with driver.session(database=database) as session:
