@@ -14,6 +14,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import Driver
 
+from graph.model import RegionLevel
 from ingest.read import DatasetSource
 
 # Opens a run's record before anything is written.
@@ -128,14 +129,15 @@ LIMIT $limit
 """
 
 # --- derived after every load: coordinates inherited from the region (walking up) ----------
-# A region without coordinates takes its nearest ancestor's.
+# A region without coordinates takes its nearest placed ancestor's: run level by level from
+# the top (a parent's level is strictly higher), each region copies its parent's location,
+# which is by then its own or already inherited. One hop per region, not a walk up each chain.
 INHERIT_REGION_LOCATIONS: Final = """
-MATCH (r:Region) WHERE r.lat IS NULL
-OPTIONAL MATCH path = (r)-[:PART_OF*1..8]->(a:Region) WHERE a.lat IS NOT NULL
-WITH r, a ORDER BY length(path)
-WITH r, head(collect(a.location)) AS inherited
-WHERE NOT coalesce(r.location = inherited, false)
-SET r.location = inherited, r.location_inherited = true
+MATCH (r:Region {level: $level})-[:PART_OF]->(p:Region)
+WHERE r.lat IS NULL AND NOT coalesce(r.location = p.location, false)
+CALL (r, p) {
+  SET r.location = p.location, r.location_inherited = true
+} IN TRANSACTIONS OF 10000 ROWS
 """
 # A unit, resource or demand without coordinates takes its region's.
 INHERIT_PLACED_LOCATIONS: Final = """
@@ -202,9 +204,10 @@ def phone_salt(driver: Driver, database: str) -> bytes:
 
 def derive(driver: Driver, database: str) -> None:
     """Recompute the derived values (inherited coordinates) after a load."""
-    driver.execute_query(INHERIT_REGION_LOCATIONS, database_=database)
     # CALL … IN TRANSACTIONS needs an implicit (auto-commit) transaction.
     with driver.session(database=database) as session:
+        for level in RegionLevel:  # top down
+            session.run(INHERIT_REGION_LOCATIONS, level=level.value).consume()
         session.run(INHERIT_PLACED_LOCATIONS).consume()
         session.run(INHERIT_PEOPLE_LOCATIONS).consume()
 

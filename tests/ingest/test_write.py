@@ -492,3 +492,59 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(
     )
     statuses = {r["status"]: r["n"] for r in records}
     assert statuses == {"abandoned": 1, "completed": 1}  # the killed run, then its rerun
+
+
+LOCATED = {
+    "regions.csv": "id,name,level,parent_id,lat,lon\n"
+    "R1,青岛市,city,,36.0,120.0\nR2,市南区,district,R1,,\nR3,八大关街道,street,R2,36.1,120.1\n"
+    "R4,太平角社区,community,R3,,\nR5,第1网格,grid,R4,,\n",
+    "organizations.csv": "id,name,kind,sector,region_id,lat,lon\n"
+    "O1,甲公司,private_enterprise,new_economic,R5,,\n"
+    "O2,乙公司,private_enterprise,new_economic,R5,36.2,120.2\n",
+    "people.csv": "id,name,is_party_member,residence_region_id\n"
+    "P1,张三,false,R5\nP2,李四,false,R4\n",
+}
+PLACES = """
+MATCH (n) WHERE n.id IN ['R1', 'R2', 'R3', 'R4', 'R5', 'O1', 'O2', 'P1', 'P2']
+RETURN n.id AS id, [n.location.latitude, n.location.longitude] AS at,
+       coalesce(n.location_inherited, false) AS inherited
+"""
+
+
+def test_places_without_coordinates_inherit_the_nearest(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    """A region takes its nearest placed ancestor's location, a unit its region's, a person
+    their residence's; they follow when that location changes on a re-load."""
+    db = neo4j_settings.neo4j_database
+    data = tmp_path / "located"
+    data.mkdir()
+    for name, text in LOCATED.items():
+        (data / name).write_text(text, encoding="utf-8")
+
+    def places() -> dict[str, tuple[list[float], bool]]:
+        records, _, _ = empty_graph.execute_query(PLACES, database_=db)
+        return {r["id"]: (r["at"], r["inherited"]) for r in records}
+
+    assert run_ingest(neo4j_settings, data, driver=empty_graph).valid
+    city, street, own = ([36.0, 120.0], False), ([36.1, 120.1], False), ([36.2, 120.2], False)
+    assert places() == {
+        "R1": city,
+        "R2": (city[0], True),
+        "R3": street,
+        "R4": (street[0], True),
+        "R5": (street[0], True),
+        "O1": (street[0], True),
+        "O2": own,
+        "P1": (street[0], True),
+        "P2": (street[0], True),
+    }
+    moved = LOCATED["regions.csv"].replace("R2,36.1,120.1", "R2,36.3,120.3")
+    (data / "regions.csv").write_text(moved, encoding="utf-8")
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    after = places()
+    assert after["R3"] == ([36.3, 120.3], False)
+    assert {k: after[k] for k in ("R4", "R5", "O1", "P1", "P2")} == {
+        k: ([36.3, 120.3], True) for k in ("R4", "R5", "O1", "P1", "P2")
+    }
+    assert (after["R2"], after["O2"]) == ((city[0], True), own)
