@@ -31,6 +31,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         (*schema.CONSTRAINTS, *schema.INDEXES, *schema.FULLTEXT),
     ),
     Migration(2, "API keys", (schema.API_KEY_CONSTRAINT,)),
+    Migration(3, "new employment group indexes", schema.NEW_EMPLOYMENT_INDEXES),
 )
 
 # Which versions this database already has.

@@ -52,6 +52,14 @@ INDEXES: Final[tuple[str, ...]] = (
     "CREATE POINT INDEX resource_location IF NOT EXISTS FOR (n:Resource) ON (n.location)",
 )
 
+# Added by migration 3: the new employment group (flag or occupation) found by index seeks,
+# not by reading every person, when a coverage question asks about the whole city.
+NEW_EMPLOYMENT_INDEXES: Final[tuple[str, ...]] = (
+    "CREATE INDEX person_new_employment_group IF NOT EXISTS "
+    "FOR (n:Person) ON (n.new_employment_group)",
+    "CREATE INDEX person_occupation IF NOT EXISTS FOR (n:Person) ON (n.occupation)",
+)
+
 # --- Chinese full-text search over names (and skill aliases) ---------------------------------
 FULLTEXT: Final[tuple[str, ...]] = (
     "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS "

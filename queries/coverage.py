@@ -173,7 +173,8 @@ WITH o, r, EXISTS {
 } AS covered
 OPTIONAL CALL (o, r, covered) {
   WITH o, r WHERE NOT covered
-  OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
+                    (g:Region {level: $count_level})
   RETURN {
     id: o.id, name: o.name, sector: o.sector, kind: o.kind, employees: o.employees,
     region: r {.id, .name, .level}, group_id: g.id,
@@ -197,15 +198,19 @@ UNCOVERED_ORGANIZATIONS: Final[dict[bool, LiteralString]] = {
 }
 
 # §3 member ratio by sector: the organizations with their employees and the party members they
-# employ, per sector and per region at $count_level above them (null when they sit higher).
+# employ, summed per region they sit in and sector, then each region walked up once to its
+# region at $count_level (null when it sits higher); one collected record.
 _MEMBER_RATIO_BY_SECTOR: Final = """
-OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
-WITH g.id AS group_id, o.sector AS sector, o,
-     COUNT {
+WITH r, o.sector AS sector, count(o) AS organizations,
+     sum(coalesce(o.employees, 0)) AS employees,
+     sum(COUNT {
        MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
-     } AS members
-RETURN group_id, sector, count(o) AS organizations,
-       sum(coalesce(o.employees, 0)) AS employees, sum(members) AS members
+     }) AS members
+WITH r, collect({sector: sector, organizations: organizations, employees: employees,
+                 members: members}) AS tallies
+OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
+                  (g:Region {level: $count_level})
+RETURN collect({group_id: g.id, tallies: tallies}) AS rows
 """
 MEMBER_RATIO_BY_SECTOR: Final[dict[bool, LiteralString]] = {
     False: _ORGANIZATIONS_IN_SUBTREE + _MEMBER_RATIO_BY_SECTOR,
@@ -225,9 +230,10 @@ WHERE NOT p:Retired AND (p.new_employment_group = true OR p.occupation IN $occup
 MATCH (p)-[:RESIDES_IN]->(r:Region)
 """
 _MEMBER_RATIO_NEW_EMPLOYMENT: Final = """
-OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
-RETURN g.id AS group_id, count(p) AS people,
-       count(CASE WHEN p.is_party_member = true THEN 1 END) AS members
+WITH r, count(p) AS people, count(CASE WHEN p.is_party_member = true THEN 1 END) AS members
+OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
+                  (g:Region {level: $count_level})
+RETURN collect({group_id: g.id, people: people, members: members}) AS rows
 """
 MEMBER_RATIO_NEW_EMPLOYMENT: Final[dict[bool, LiteralString]] = {
     False: _NEW_EMPLOYMENT_IN_SUBTREE + _MEMBER_RATIO_NEW_EMPLOYMENT,
@@ -263,7 +269,8 @@ CALL (blanks) {
   OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
   WITH parent, collect(a) AS children
   OPTIONAL CALL (parent) {
-    MATCH (parent)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+    MATCH (parent)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
+                  (g:Region {level: $count_level})
     RETURN g.id AS group_id
   }
   CALL (children, group_id) {
@@ -337,7 +344,8 @@ _UNCLEAR_AFFILIATIONS: Final = """
   WITH po, r, parent
   WHERE parent IS NULL
      OR (parent.type = 'temporary' AND parent.valid_to IS NOT NULL AND parent.valid_to < $as_of)
-  OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
+                    (g:Region {level: $count_level})
   RETURN {
     id: po.id, name: po.name, type: po.type, region: r {.id, .name, .level},
     group_id: g.id, parent: parent {.id, .name, .type, .valid_to},
@@ -371,7 +379,8 @@ WHERE NOT d:Retired
 # sitting in it (the street's subtree walked once, residents and party orgs found by one
 # expansion of each region, each person's skills read once).
 _SKILL_GAPS: Final = """
-MATCH (r)-[:PART_OF]->{0,7}(street:Region {level: 'street'})
+MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= 3)){0,7}
+      (street:Region {level: 'street'})
 WITH street, d ORDER BY d.id
 WITH street, collect(d) AS demands
 CALL (street, demands) {
@@ -401,7 +410,7 @@ CALL (street) {
   WHERE h.retired_run IS NULL
   RETURN collect(DISTINCT s) AS held
 }
-RETURN street.id AS street, size(demands) AS open_demands, [
+RETURN collect({street: street.id, open_demands: size(demands), gaps: [
   need IN required WHERE none(s IN need.covering WHERE s IN held) | {
     skill: {id: need.skill.id, name: need.skill.name},
     demands: need.needing,
@@ -410,7 +419,7 @@ RETURN street.id AS street, size(demands) AS open_demands, [
       WHERE k = need.skill AND NOT p:Retired AND h.retired_run IS NULL
     }
   }
-] AS gaps
+]}) AS rows
 """
 SKILL_GAPS: Final[dict[bool, LiteralString]] = {
     False: _OPEN_DEMANDS_IN_SUBTREE + _SKILL_GAPS,
@@ -421,7 +430,8 @@ SKILL_GAPS: Final[dict[bool, LiteralString]] = {
 # resources tagged with it (its subtree walked once) and whether any is usable; for the gaps,
 # the usable ones tagged with it within $radius metres (point index on Resource.location).
 _RESOURCE_GAPS: Final = """
-MATCH (r)-[:PART_OF]->{0,7}(street:Region {level: 'street'})
+MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= 3)){0,7}
+      (street:Region {level: 'street'})
 WITH street, d ORDER BY d.id
 WITH street, count(d) AS open_demands,
      collect(CASE WHEN d.scenario IS NOT NULL THEN d END) AS demands
@@ -468,7 +478,7 @@ CALL (street, needs, tagged) {
     nearby: nearby, nearest: nearest
   }) AS gaps
 }
-RETURN street.id AS street, open_demands, gaps
+RETURN collect({street: street.id, open_demands: open_demands, gaps: gaps}) AS rows
 """
 RESOURCE_GAPS: Final[dict[bool, LiteralString]] = {
     False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_GAPS,
@@ -520,7 +530,8 @@ WITH u, r, COLLECT {
 } AS partners
 OPTIONAL CALL (u, r, partners) {
   WITH u, r, partners WHERE size(partners) <= 1
-  OPTIONAL MATCH (r)-[:PART_OF]->{0,7}(g:Region {level: $count_level})
+  OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
+                    (g:Region {level: $count_level})
   WITH u, r, g, partners[0] AS v
   RETURN {
     id: u.id, name: u.name, label: CASE WHEN u:PartyOrg THEN 'PartyOrg' ELSE 'Organization' END,
@@ -1162,6 +1173,7 @@ def _params(ctx: _Context) -> dict[str, Any]:
         "region_id": ctx.scope.region.id,
         "as_of": ctx.scope.as_of,
         "count_level": ctx.scope.count_level.value,
+        "count_rank": ctx.scope.count_level.rank,
     }
 
 
@@ -1285,13 +1297,14 @@ async def _member_ratios(driver: AsyncDriver, database: str, ctx: _Context) -> M
         # scope as a whole under None; [members, people] of the new employment group likewise.
         sectors: dict[tuple[str | None, str], list[int]] = {}
         group: dict[str | None, list[int]] = {}
-        for r in by_sector:
+        for r in by_sector[0]["rows"]:
             for group_id in {r["group_id"], None}:
-                totals = sectors.setdefault((group_id, r["sector"]), [0, 0, 0])
-                totals[0] += r["organizations"]
-                totals[1] += r["members"]
-                totals[2] += r["employees"]
-        for r in neg:
+                for tally in r["tallies"]:
+                    totals = sectors.setdefault((group_id, tally["sector"]), [0, 0, 0])
+                    totals[0] += tally["organizations"]
+                    totals[1] += tally["members"]
+                    totals[2] += tally["employees"]
+        for r in neg[0]["rows"]:
             for group_id in {r["group_id"], None}:
                 people = group.setdefault(group_id, [0, 0])
                 people[0] += r["members"]
@@ -1477,7 +1490,7 @@ async def _skill_gaps(
         records, _, _ = await driver.execute_query(
             SKILL_GAPS[ctx.everywhere], _street_params(ctx), database_=database, routing_="r"
         )
-        found = {r["street"]: r for r in records}
+        found = {r["street"]: r for r in records[0]["rows"]}
         answers = []
         for street, _ in streets.streets:
             record = found.get(street.id)
@@ -1518,7 +1531,7 @@ async def _resource_gaps(
             database_=database,
             routing_="r",
         )
-        found = {r["street"]: r for r in records}
+        found = {r["street"]: r for r in records[0]["rows"]}
         answers = []
         for street, _ in streets.streets:
             record = found.get(street.id)

@@ -786,6 +786,8 @@ class _Candidate:
     resources: tuple[MatchedResource, ...]
     people: tuple[MatchedPerson, ...]
     coverage: tuple[FacetCoverage, ...]
+    # The coverage values alone, for a candidate scored before its details are read.
+    values: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -853,17 +855,30 @@ _Details = Callable[[Sequence[_Candidate]], Awaitable[dict[str, _Candidate]]]
 def _general_candidates(rows: Iterable[Mapping[str, Any]], own: _Own) -> list[_Candidate]:
     """Candidates with no need, scored from what their people hold, not yet who holds it.
 
-    The distinct holdings of a unit's people stand in for its people (one anonymous holder
-    with every holding): the facets and their coverage, hence the score, are those the people
-    give; :func:`_with_people` replaces them with the people for the units that are read on.
+    Each stands as its unit, distance and the coverage of every new facet it brings (a new
+    resource kind or scenario: 1; a new skill: its best holding's quality), enough for the
+    score; :func:`_with_people` reads the rest for the units whose track records are read.
+    Every row brings something new (the query keeps no other).
     """
     result = []
     for row in sorted(rows, key=lambda r: str(r["unit_id"])):
         ref, distance_km = _unit_of(row)
-        holdings = [("", "", "", list(row["skills"]))] if row["skills"] else []
-        resources = sorted(row["resources"], key=lambda r: str(r["id"]))
-        result.append(_candidate(ref, distance_km, resources, holdings, None, {}, own))
-    return [c for c in result if c.resources or c.people]
+        facets = {
+            (facet, key)
+            for r in row["resources"]
+            for facet, key in (
+                (FacetKind.RESOURCE_KIND, r["kind"]),
+                *((FacetKind.SCENARIO, tag) for tag in r["scenarios"]),
+            )
+            if key not in (own.kinds if facet is FacetKind.RESOURCE_KIND else own.scenarios)
+        }
+        best: dict[str, float] = {}
+        for held in row["skills"]:
+            quality = skill_quality(int(held["level"]), bool(held["certified"]))
+            best[held["skill_id"]] = max(best.get(held["skill_id"], 0.0), quality)
+        values = (*(1.0 for _ in facets), *best.values())
+        result.append(_Candidate(ref, distance_km, (), (), (), values))
+    return result
 
 
 async def _with_people(
@@ -999,7 +1014,9 @@ def _partial(
     weights: PartnerWeights,
 ) -> _Partial:
     """Complement, proximity and ties: everything known before the track record is read."""
-    values = [f.coverage for f in candidate.coverage]
+    values = candidate.values
+    if values is None:
+        values = tuple(f.coverage for f in candidate.coverage)
     if need is not None:
         complement = math.fsum(values) / len(values) if values else 0.0
         covered = [f.label for f in candidate.coverage if f.coverage > 0]

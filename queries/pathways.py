@@ -37,6 +37,7 @@ every tie between consecutive nodes.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import itertools
 from collections.abc import Iterable, Sequence
@@ -164,9 +165,11 @@ _PATHS_QUANTIFIER: Final[dict[int, LiteralString]] = {
     10: "{1,10}",
 }
 _PATHS_RETURN: Final = """ (b)
-RETURN [n IN nodes(p) | elementId(n)] AS elements,
-       [n IN nodes(p) | n.id] AS ids,
-       [t IN relationships(p) | type(t)] AS types
+RETURN collect({
+  elements: [n IN nodes(p) | elementId(n)],
+  ids: [n IN nodes(p) | n.id],
+  types: [t IN relationships(p) | type(t)]
+}) AS rows
 """
 SHORTEST_PATHS: Final[dict[tuple[int, int], LiteralString]] = {
     (paths, hops): _PATHS_MATCH + selector + _PATHS_STEP + quantifier + _PATHS_RETURN
@@ -339,26 +342,28 @@ async def paths_between(
     kinds = _allowed_kinds(tie_kinds, horizontal_only=horizontal_only)
     day = as_of or date.today()
 
-    records, _, _ = await driver.execute_query(
-        FIND_ENDS, ids=[from_id, to_id], as_of=day, database_=database, routing_="r"
+    types = sorted(t for t, kind in RELATIONSHIP_KINDS.items() if kind in kinds)
+    params = {
+        "from_id": from_id,
+        "to_id": to_id,
+        "types": types,
+        "as_of": day,
+        "include_non_members": include_non_members,
+    }
+    # The ends are checked while the search runs (one round trip saved): a missing end gives the
+    # search nothing to find; paths found between inactive ends are dropped.
+    (records, _, _), found = await asyncio.gather(
+        driver.execute_query(
+            FIND_ENDS, ids=[from_id, to_id], as_of=day, database_=database, routing_="r"
+        ),
+        _search(driver, database, k, max_hops, params),
     )
     ends = {r["id"]: r for r in records}
     for unit_id in (from_id, to_id):
         if unit_id not in ends:
             raise NotFoundError(f"no unit with id {unit_id!r}")
     start, end = ends[from_id], ends[to_id]
-
-    paths: tuple[Path, ...] = ()
-    if start["active"] and end["active"]:
-        types = sorted(t for t, kind in RELATIONSHIP_KINDS.items() if kind in kinds)
-        params = {
-            "from_id": from_id,
-            "to_id": to_id,
-            "types": types,
-            "as_of": day,
-            "include_non_members": include_non_members,
-        }
-        paths = await _search(driver, database, k, max_hops, params)
+    paths = found if start["active"] and end["active"] else ()
     return PathwaysResult(
         from_unit=_end_node(start),
         to_unit=_end_node(end),
@@ -398,7 +403,7 @@ async def _search(
         records, _, _ = await driver.execute_query(
             SHORTEST_PATHS[(requested, max_hops)], params, database_=database, routing_="r"
         )
-        found = [Candidate(r["elements"], r["ids"], r["types"]) for r in records]
+        found = [Candidate(r["elements"], r["ids"], r["types"]) for r in records[0]["rows"]]
         chosen = select_paths(found, k, exhaustive=len(found) < requested)
         if chosen is not None:
             break
