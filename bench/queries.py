@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from neo4j import AsyncDriver
+from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.ingest import RESULTS, WORK, dataset, fresh_database, machine
 from cobuild.logs import configure_logging
@@ -188,7 +189,9 @@ async def measure_question(question: Question) -> list[dict[str, Any]]:
         started = time.perf_counter()
         try:
             answer = await call()
-        except QueryError:
+        except (QueryError, Neo4jError, DriverError) as exc:
+            # A bad argument drawn, or the server's transaction timeout: counted, not timed.
+            print(f"    {question.name} call {index}: {type(exc).__name__}: {exc}"[:300])
             cold.errors += 1
             continue
         ms = (time.perf_counter() - started) * 1000

@@ -39,7 +39,10 @@ the region tree from the region's unique ``id`` index (``PART_OF`` inbound), so 
 its own subtree and no more — or, when the region is the root of the only region tree, by a
 label or index scan, cheaper than walking everything; a walk to one level is pruned by
 ``level_rank``; a per-item ``EXISTS`` stops at the first witness; open demands come from the
-``demand_status`` index; counts per region walk up from each item (a tree: at most seven hops).
+``demand_status`` index; counts per region walk up from each item (a tree: at most seven hops,
+pruned by ``level_rank``). Answers of many rows come back as one collected record (the async
+driver spends about 0.1 ms per record), and the scope, its count regions and its streets in one
+round trip.
 Answers are remembered per process (``CACHE_SIZE``), keyed by the latest completed ingest run
 and the arguments, so an ingest invalidates them; with no completed run nothing is remembered.
 """

@@ -26,6 +26,11 @@ maximises the total fit — an optimal b-matching, solved exactly with
 ``scipy.optimize.linear_sum_assignment`` on capacity-duplicated person columns (see
 :func:`optimal_assignment`). :func:`greedy_assignment` is the best-first baseline it is
 compared with. Demands nobody can take are listed with the reason.
+
+How: the holders of the required skills come in one read (their skill fit is then known);
+people are read best upper bound of the fit first (proximity at most 0.2 unless they live or
+report in the demand's street, track record and load at most 1) until the top asked for — for
+an assignment, each demand's candidates that :func:`optimal_assignment` keeps — is settled.
 """
 
 from __future__ import annotations
