@@ -7,7 +7,6 @@ import itertools
 import json
 import math
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +26,7 @@ from queries.matching import (
     skill_quality,
     total_fit,
 )
-from tests.conftest import CLEAR_DATA, SAMPLE
+from tests.conftest import SAMPLE
 from tests.queries.conftest import RunQuery
 
 ANSWERS = json.loads((SAMPLE / "answers.json").read_text(encoding="utf-8"))
@@ -198,29 +197,16 @@ def test_assignment_arguments_are_checked() -> None:
     assert optimal_assignment({}, 2) == {}
 
 
-# --- generated data (loaded last: it replaces the sample in the shared database) ---------------
+# --- generated data (kept last: the city replaces the sample in the shared database) ----------
 
 
-@pytest.fixture(scope="module")
-def generated_graph(
-    driver: Driver, neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> list[str]:
-    """A generated city (scale 0.3) loaded in place of whatever the database held; returns
-    the ids of its streets that have open demands."""
-    from ingest.generate import generate
-    from ingest.pipeline import run_ingest
-
-    out: Path = tmp_path_factory.mktemp("generated-matching")
-    generate(0.3, 11, out)
-    db = neo4j_settings.neo4j_database
-    with driver.session(database=db) as session:
-        session.run(CLEAR_DATA).consume()
-    result = run_ingest(neo4j_settings, out, driver=driver)
-    assert result.valid, result.report.issues[:5]
-    records, _, _ = driver.execute_query(
+@pytest.fixture
+def open_streets(generated_graph: Driver, neo4j_settings: Settings) -> list[str]:
+    """The ids of the generated city's streets that have open demands."""
+    records, _, _ = generated_graph.execute_query(
         "MATCH (s:Region {level: 'street'})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-"
         "(d:Demand {status: 'open'}) RETURN DISTINCT s.id AS id ORDER BY id",
-        database_=db,
+        database_=neo4j_settings.neo4j_database,
     )
     return [r["id"] for r in records]
 
@@ -230,15 +216,15 @@ def generated_graph(
 )
 @given(data=st.data(), capacity=st.integers(min_value=1, max_value=3))
 def test_assignment_properties_on_generated_data(
-    generated_graph: list[str],
+    open_streets: list[str],
     driver: Driver,
     neo4j_settings: Settings,
     run_query: RunQuery,
     data: st.DataObject,
     capacity: int,
 ) -> None:
-    assert generated_graph, "the generator plants open demands in every street"
-    street = data.draw(st.sampled_from(generated_graph))
+    assert open_streets, "the generator plants open demands in every street"
+    street = data.draw(st.sampled_from(open_streets))
     result: Assignment = run_query(lambda d, db: assign_demands(d, db, street, capacity=capacity))
     assert result.open_demands == len(result.assigned) + len(result.unassigned) > 0
     assert max(Counter(a.person.id for a in result.assigned).values(), default=0) <= capacity

@@ -1,6 +1,7 @@
-"""Cross-unit pathways (questions.md §1): the sample's cases PW1…PW7 under every option,
-properties of every answer against a brute-force reference on the sample, exact answers on
-hand-built graphs, and the path selection on its own."""
+"""Cross-unit pathways (questions.md §1): properties of every answer on a generated city, the
+sample's cases PW1…PW7 under every option, properties of every answer against a brute-force
+reference on the sample, exact answers on hand-built graphs, and the path selection on its
+own."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import dataclasses
 import itertools
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+import networkx as nx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +31,7 @@ from queries.pathways import (
     select_paths,
 )
 from tests.conftest import SAMPLE
-from tests.queries.conftest import RunQuery
+from tests.queries.conftest import RunQuery, Unprinted
 
 ANSWERS = json.loads((SAMPLE / "answers.json").read_text(encoding="utf-8"))
 AS_OF = date.fromisoformat(ANSWERS["as_of"])
@@ -75,6 +77,243 @@ def _shown(node: PathNode) -> str:
     if node.kind is NodeKind.PERSON:
         return f"{node.name[0]}某（{'党员' if node.is_party_member else '非党员'}）"
     return node.name
+
+
+# --- properties on a generated city (first: test_partners.py ends on the same city, so it need
+# not be loaded again before these; the sample's tests below load the sample back) ------------
+
+# The facts the reference walks: every stored relationship of a type §1 walks, and every node of
+# a label it walks. §1's rules are applied to them in Python, not in the module's Cypher.
+CITY_TIES = """
+MATCH (x)-[r:SUBORDINATE_TO|SET_UP_IN|COVERS|PARTY_TO|MEMBER_OF|EMPLOYED_BY|REPORTS_TO
+           |OWNED_BY|USED]->(y)
+RETURN type(r) AS type, x.id AS start, labels(x) AS start_labels, y.id AS end,
+       labels(y) AS end_labels, r.retired_run IS NOT NULL AS retired
+"""
+CITY_NODES = """
+MATCH (n) WHERE n:Unit OR n:Person OR n:Agreement OR n:Resource
+RETURN n.id AS id, labels(n) AS labels, n.name AS name, n.type AS type,
+       n.is_party_member AS member, n.valid_to AS valid_to, n.signed_on AS signed_on,
+       n.expires_on AS expires_on, n.available_from AS available_from,
+       n.available_to AS available_to
+"""
+# §1's table of ties: relationship type → (tie kind, label of its stored start, of its end).
+WALKED = {
+    "SUBORDINATE_TO": (TieKind.HIERARCHY, "PartyOrg", "PartyOrg"),
+    "SET_UP_IN": (TieKind.HIERARCHY, "PartyOrg", "Organization"),
+    "COVERS": (TieKind.HIERARCHY, "PartyOrg", "Organization"),
+    "PARTY_TO": (TieKind.AGREEMENT, "Unit", "Agreement"),
+    "MEMBER_OF": (TieKind.MEMBERSHIP, "Person", "PartyOrg"),
+    "EMPLOYED_BY": (TieKind.EMPLOYMENT, "Person", "Organization"),
+    "REPORTS_TO": (TieKind.REPORTING, "Person", "PartyOrg"),
+    "OWNED_BY": (TieKind.RESOURCE, "Resource", "Unit"),
+    "USED": (TieKind.RESOURCE, "Unit", "Resource"),
+}
+NODE_KINDS = {
+    "Organization": NodeKind.ORGANIZATION,
+    "PartyOrg": NodeKind.PARTY_ORG,
+    "Person": NodeKind.PERSON,
+    "Agreement": NodeKind.AGREEMENT,
+    "Resource": NodeKind.RESOURCE,
+}
+Tie = tuple[str, str, str]  # (relationship type, stored start id, stored end id)
+
+
+@dataclasses.dataclass(frozen=True)
+class CityNode:
+    id: str
+    labels: frozenset[str]
+    name: str
+    type: str | None
+    member: bool | None
+    bounds: tuple[date | None, date | None]  # the period it is active in (None: open)
+
+    def walkable(self, day: date, *, include_non_members: bool) -> bool:
+        """questions.md: active at ``day`` (a missing bound is open), never retired, and
+        people only when party members unless non-members are admitted."""
+        if "Retired" in self.labels:
+            return False
+        if "Person" in self.labels and self.member is not True and not include_non_members:
+            return False
+        start, end = self.bounds
+        return (start is None or start <= day) and (end is None or day <= end)
+
+
+@dataclasses.dataclass(frozen=True)
+class City(Unprinted):
+    nodes: dict[str, CityNode]
+    ties: list[Tie]  # §1's ties as stored, retired ones left out
+    units: list[str]
+    bounds: list[date]  # every date some node's activity starts or ends at
+
+
+def _native(value: Any) -> date | None:
+    return None if value is None else value.to_native()
+
+
+def _bounds(record: Any) -> tuple[date | None, date | None]:
+    labels = set(record["labels"])
+    if "PartyOrg" in labels and record["type"] == "temporary":
+        return None, _native(record["valid_to"])
+    if "Agreement" in labels:
+        return _native(record["signed_on"]), _native(record["expires_on"])
+    if "Resource" in labels:
+        return _native(record["available_from"]), _native(record["available_to"])
+    return None, None
+
+
+@pytest.fixture
+def city(generated_graph: Driver, neo4j_settings: Settings) -> City:
+    db = neo4j_settings.neo4j_database
+    records, _, _ = generated_graph.execute_query(CITY_NODES, database_=db)
+    nodes = {
+        r["id"]: CityNode(
+            r["id"], frozenset(r["labels"]), r["name"], r["type"], r["member"], _bounds(r)
+        )
+        for r in records
+    }
+    assert len(nodes) == len(records), "the reference tells nodes apart by their ids"
+    records, _, _ = generated_graph.execute_query(CITY_TIES, database_=db)
+    ties = [
+        (r["type"], r["start"], r["end"])
+        for r in records
+        if not r["retired"]
+        and WALKED[r["type"]][1] in r["start_labels"]
+        and WALKED[r["type"]][2] in r["end_labels"]
+    ]
+    units = sorted(n.id for n in nodes.values() if "Unit" in n.labels and "Retired" not in n.labels)
+    bounds = sorted({d for n in nodes.values() for d in n.bounds if d is not None})
+    return City(nodes, ties, units, bounds)
+
+
+def _pair(x: str, y: str) -> tuple[str, str]:
+    return (x, y) if x < y else (y, x)
+
+
+def _allowed(
+    city: City, day: date, kinds: set[TieKind], *, include_non_members: bool
+) -> dict[tuple[str, str], set[Tie]]:
+    """Every tie the walk may take at ``day``, by the (unordered) pair of nodes it joins."""
+    walkable = {
+        n.id
+        for n in city.nodes.values()
+        if n.walkable(day, include_non_members=include_non_members)
+    }
+    allowed: dict[tuple[str, str], set[Tie]] = defaultdict(set)
+    for tie in city.ties:
+        relationship, start, end = tie
+        if WALKED[relationship][0] in kinds and start in walkable and end in walkable:
+            allowed[_pair(start, end)].add(tie)
+    return allowed
+
+
+def _walk_graph(allowed: dict[tuple[str, str], set[Tie]]) -> nx.Graph[str]:
+    graph: nx.Graph[str] = nx.Graph()
+    graph.add_edges_from(allowed)
+    return graph
+
+
+def _shortest_lengths(graph: nx.Graph[str], a: str, b: str, k: int, max_hops: int) -> list[int]:
+    """Lengths of the k shortest simple paths of at most max_hops (networkx: Yen's method)."""
+    if a not in graph or b not in graph or not nx.has_path(graph, a, b):
+        return []
+    lengths: list[int] = []
+    for path in nx.shortest_simple_paths(graph, a, b):
+        if len(lengths) == k or len(path) - 1 > max_hops:
+            break
+        lengths.append(len(path) - 1)
+    return lengths
+
+
+def _days(bounds: list[date]) -> st.SearchStrategy[date]:
+    """Any day of the city's years, or one at or next to a bound, where ≤ and < differ."""
+    at_bound = st.tuples(st.sampled_from(bounds), st.integers(-1, 1)).map(
+        lambda pick: pick[0] + timedelta(days=pick[1])
+    )
+    return at_bound | st.dates(date(2015, 1, 1), date(2032, 12, 31))
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_paths_on_a_generated_city(city: City, run_query: RunQuery, data: st.DataObject) -> None:
+    day = data.draw(_days(city.bounds), label="as_of")
+    a = data.draw(st.sampled_from(city.units), label="a")
+    tie_kinds = data.draw(st.none() | st.sets(st.sampled_from(TieKind), min_size=1), label="kinds")
+    k = data.draw(st.integers(1, 5), label="k")
+    max_hops = data.draw(st.integers(1, 6), label="max_hops")
+    horizontal_only = data.draw(st.booleans(), label="horizontal_only")
+    include_non_members = data.draw(st.booleans(), label="include_non_members")
+    kinds = set(TieKind if tie_kinds is None else tie_kinds)
+    if horizontal_only:
+        kinds -= {TieKind.HIERARCHY}
+    allowed = _allowed(city, day, kinds, include_non_members=include_non_members)
+    graph = _walk_graph(allowed)
+    # Half the time B is a unit A reaches within the limit, or most answers would be empty.
+    reached = nx.single_source_shortest_path_length(graph, a, cutoff=max_hops) if a in graph else {}
+    others = [u for u in city.units if u != a]
+    near = [u for u in others if u in reached]
+    b = data.draw(
+        st.sampled_from(near) | st.sampled_from(others) if near else st.sampled_from(others),
+        label="b",
+    )
+    options: dict[str, Any] = {
+        "k": k,
+        "max_hops": max_hops,
+        "horizontal_only": horizontal_only,
+        "include_non_members": include_non_members,
+        "tie_kinds": tie_kinds,
+        "as_of": day,
+    }
+    if not kinds:
+        with pytest.raises(BadArgumentError):
+            _paths(run_query, a, b, **options)
+        return
+    result = _paths(run_query, a, b, **options)
+
+    assert set(result.tie_kinds) == kinds
+    for path in result.paths:
+        ids = [n.id for n in path.nodes]
+        assert (ids[0], ids[-1]) == (a, b)
+        assert len(set(ids)) == len(ids) == path.length + 1 <= max_hops + 1
+        for node in path.nodes:
+            fact = city.nodes[node.id]
+            assert fact.walkable(day, include_non_members=include_non_members)
+            assert NODE_KINDS[next(iter(fact.labels & NODE_KINDS.keys()))] is node.kind
+            assert node.is_party_member == (fact.member if node.kind is NodeKind.PERSON else None)
+            assert node.name == fact.name
+        for (left, right), step in zip(itertools.pairwise(ids), path.steps, strict=True):
+            # A step lists every allowed tie between its two nodes, and only those.
+            shown = {(t.relationship, t.start_id, t.end_id) for t in step.ties}
+            assert shown == allowed.get(_pair(left, right), set())
+            assert shown
+            for tie in step.ties:
+                assert tie.kind is WALKED[tie.relationship][0]
+                forward = (tie.start_id, tie.end_id) == (left, right)
+                assert tie.direction is (TieDirection.FORWARD if forward else TieDirection.BACKWARD)
+        if horizontal_only:
+            assert path.horizontal
+        assert path.explanation
+        assert "\n" not in path.explanation
+        assert result.from_unit.name in path.explanation
+        assert result.to_unit.name in path.explanation
+    # Best first (length, then fewer vertical steps, then ids), no path twice, at most k.
+    keys = [(p.length, p.vertical_steps, tuple(n.id for n in p.nodes)) for p in result.paths]
+    assert keys == sorted(set(keys))
+    assert len(result.paths) <= k
+    assert "****" not in json.dumps(dataclasses.asdict(result), default=str)  # masked phones
+
+    reachable = a in graph and b in graph and nx.has_path(graph, a, b)
+    shortest = nx.shortest_path_length(graph, a, b) if reachable else None
+    if shortest is not None and shortest <= max_hops:
+        assert result.paths
+        assert result.paths[0].length == shortest
+    else:
+        assert result.paths == ()
+    assert [p.length for p in result.paths] == _shortest_lengths(graph, a, b, k, max_hops)
 
 
 # --- the sample's known answers ----------------------------------------------------------------
