@@ -137,14 +137,19 @@ RETURN collect({
 # indexes on Organization.location and PartyOrg.location) with their usable resources of a kind
 # or scenario A lacks, and the distinct (skill, level, certification) their people hold among
 # the skills none of A's people holds: enough to score every unit; who holds them is read for
-# the best few only (PEOPLE_OF_UNITS), as thousands of people can sit within the radius.
-CANDIDATES_GENERAL: Final = """
+# the best few only (PEOPLE_OF_UNITS), as thousands of people can sit within the radius. The
+# organizations and the party organisations are two queries, run side by side (two cores).
+_GENERAL_NEAR: Final[dict[str, LiteralString]] = {
+    "Organization": """
 MATCH (a:Unit {id: $unit_id})
-CALL (a) {
-  MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
-  UNION
-  MATCH (b:PartyOrg) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m
+""",
+    "PartyOrg": """
+MATCH (a:Unit {id: $unit_id})
+MATCH (b:PartyOrg) WHERE point.distance(b.location, a.location) <= $radius_m
+""",
 }
+_GENERAL_OFFERS: Final = """
 WITH a, b
 WHERE b <> a AND NOT b:Retired AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
 CALL (b) {
@@ -171,6 +176,9 @@ RETURN collect({
   distance_m: point.distance(a.location, b.location), resources: resources, skills: skills
 }) AS rows
 """
+CANDIDATES_GENERAL: Final[dict[str, LiteralString]] = {
+    label: near + _GENERAL_OFFERS for label, near in _GENERAL_NEAR.items()
+}
 
 # §2 who holds what, with no need, for the best-scored units only: their people (employees of
 # an organization, members of a party organisation) holding a skill none of A's people holds
@@ -567,18 +575,17 @@ async def find_partners(
     ties_read = _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of)
     details: _Details | None = None
     if resolved is None:
-        tie_rows, unit_rows = await asyncio.gather(
+        offers = {
+            "own_kinds": sorted(own.kinds),
+            "own_scenarios": sorted(own.scenarios),
+            "own_skills": sorted(own.skills),
+        }
+        tie_rows, organizations, party_orgs = await asyncio.gather(
             ties_read,
-            _read(
-                driver,
-                database,
-                CANDIDATES_GENERAL,
-                **near,
-                own_kinds=sorted(own.kinds),
-                own_scenarios=sorted(own.scenarios),
-                own_skills=sorted(own.skills),
-            ),
+            _read(driver, database, CANDIDATES_GENERAL["Organization"], **near, **offers),
+            _read(driver, database, CANDIDATES_GENERAL["PartyOrg"], **near, **offers),
         )
+        unit_rows = organizations + party_orgs
         candidates = _general_candidates(unit_rows, own)
 
         async def details(chunk: Sequence[_Candidate]) -> dict[str, _Candidate]:
