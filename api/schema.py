@@ -5,10 +5,17 @@ Types map ``queries`` results thinly; expected failures carry codes (``api.error
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
 import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -30,6 +37,7 @@ from api.types import (
     page_window,
     to_type,
 )
+from cobuild.settings import Settings, get_settings
 from queries import entities
 from queries.entities import Kind, ListFilter, OrderBy
 from queries.stats import graph_counts
@@ -313,4 +321,18 @@ class Query:
 
 RootQuery = merge_types("Query", (Query, QuestionQuery))
 
-schema = strawberry.Schema(query=RootQuery, extensions=[masking, CodedErrors])
+
+def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Refuse documents too deep, with too many aliases or tokens, before they execute."""
+    depth, aliases = settings.graphql_max_depth, settings.graphql_max_aliases
+    tokens = settings.graphql_max_tokens
+    return [
+        lambda: QueryDepthLimiter(max_depth=depth),
+        lambda: MaxAliasesLimiter(max_alias_count=aliases),
+        lambda: MaxTokensLimiter(max_token_count=tokens),
+    ]
+
+
+schema = strawberry.Schema(
+    query=RootQuery, extensions=[*limits(get_settings()), masking, CodedErrors]
+)

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         description="serve callers without a key as read-only analysts; the demo turns this on",
     )
     max_upload_mb: int = Field(default=200, ge=1)
+    # Abusive GraphQL documents are refused before anything runs (introspection not counted).
+    graphql_max_depth: int = Field(default=12, ge=2, description="deepest field nesting")
+    graphql_max_aliases: int = Field(default=30, ge=1, description="aliases in one document")
+    graphql_max_tokens: int = Field(default=3000, ge=100, description="tokens in one document")
 
     # --- logs --------------------------------------------------------------------------
     log_level: str = "INFO"

@@ -38,7 +38,10 @@ with English and Chinese descriptions, is [`api/schema.graphql`](../api/schema.g
 Callers present an API key (`Authorization: Bearer cb_…` or `X-API-Key`), created with
 `uv run cobuild keys create --role …`. Errors carry `extensions.code`: `NOT_FOUND` for an
 unknown id, `BAD_USER_INPUT` for an argument out of range, `UNAVAILABLE` while Neo4j is down;
-anything unexpected is logged and reaches the client as a generic message.
+anything unexpected is logged and reaches the client as a generic message. Documents nested
+deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens are refused before
+they run (`COBUILD_GRAPHQL_MAX_DEPTH`, `…_MAX_ALIASES`, `…_MAX_TOKENS`); introspection is
+exempt from the depth limit.
 
 Lists are connections: `first` (default 50, at most 500), `after` (a cursor), `totalCount`,
 `pageInfo { hasNextPage endCursor }`, `edges { cursor node }` or `nodes`, filters in
