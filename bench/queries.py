@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import socket
@@ -53,6 +54,9 @@ GOALS: Final[dict[str, float]] = {
     "coverage_city": 2000.0,
 }
 WARM_UPS: Final = 5
+# What a call may fail with and still leave the others to measure: a bad argument drawn, or the
+# server's transaction timeout (alone, or among a coverage report's concurrent questions).
+FAILURES: Final = (QueryError, Neo4jError, DriverError, ExceptionGroup)
 
 # Arguments are drawn from what the loaded graph holds, sorted so that a seed repeats them.
 ACTIVE_UNITS: Final = """
@@ -180,7 +184,8 @@ async def measure_question(question: Question) -> list[dict[str, Any]]:
     # (the whole city, districts) need fewer of them.
     for call in question.calls[: min(WARM_UPS, max(1, len(question.calls) // 4))]:
         _forget()
-        await call()
+        with contextlib.suppress(*FAILURES):
+            await call()
     cold = Timing(question.name, "cold", answered=0 if question.answered else None)
     warm = Timing(question.name, "warm")
     by_kind: dict[str, Timing] = {}
@@ -189,8 +194,8 @@ async def measure_question(question: Question) -> list[dict[str, Any]]:
         started = time.perf_counter()
         try:
             answer = await call()
-        except (QueryError, Neo4jError, DriverError) as exc:
-            # A bad argument drawn, or the server's transaction timeout: counted, not timed.
+        except FAILURES as exc:
+            # Counted, not timed.
             print(f"    {question.name} call {index}: {type(exc).__name__}: {exc}"[:300])
             cold.errors += 1
             continue

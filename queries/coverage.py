@@ -71,6 +71,8 @@ BRANCH_MINIMUM_MEMBERS: Final = 3
 NEARBY_RADIUS_M: Final = 3000.0
 # Answers kept per process, keyed by the latest completed ingest run (an ingest invalidates).
 CACHE_SIZE: Final = 64
+# Questions of one coverage report in flight at once.
+REPORT_CONCURRENCY: Final = 3
 
 T = TypeVar("T")
 
@@ -1044,22 +1046,32 @@ async def coverage_report(
 ) -> CoverageReport:
     """Every coverage question for the region at once (no filters; blank areas at all levels).
 
-    The scope is resolved once and the questions run concurrently. Raises ``NotFoundError``
-    for an unknown region and ``BadArgumentError`` for an unknown level.
+    The scope is resolved once and the questions run concurrently, ``REPORT_CONCURRENCY`` at a
+    time. Raises ``NotFoundError`` for an unknown region and ``BadArgumentError`` for an unknown
+    level.
     """
     ctx = await _context(driver, database, region_id, as_of, count_level)
     streets = ctx.streets
+    # A few in flight at once: the database runs each on one core, and nine at once on a small
+    # server only stretch every transaction (the largest ones towards the transaction timeout).
+    slots = asyncio.Semaphore(REPORT_CONCURRENCY)
+
+    async def limited(question: Awaitable[T]) -> T:
+        async with slots:
+            return await question
+
     async with asyncio.TaskGroup() as group:
-        uncovered = group.create_task(_uncovered(driver, database, ctx, None, None, 0))
-        ratios = group.create_task(_member_ratios(driver, database, ctx))
+        # The heaviest first, so that the light ones fill in around them.
         blanks = [
-            group.create_task(_blank_areas(driver, database, ctx, level))
-            for level in BLANK_AREA_LEVELS
-        ]
-        unclear = group.create_task(_unclear(driver, database, ctx))
-        skills = group.create_task(_skill_gaps(driver, database, ctx, streets))
-        resources = group.create_task(_resource_gaps(driver, database, ctx, streets))
-        marginal = group.create_task(_marginal(driver, database, ctx))
+            group.create_task(limited(_blank_areas(driver, database, ctx, level)))
+            for level in reversed(BLANK_AREA_LEVELS)
+        ][::-1]
+        marginal = group.create_task(limited(_marginal(driver, database, ctx)))
+        uncovered = group.create_task(limited(_uncovered(driver, database, ctx, None, None, 0)))
+        ratios = group.create_task(limited(_member_ratios(driver, database, ctx)))
+        skills = group.create_task(limited(_skill_gaps(driver, database, ctx, streets)))
+        resources = group.create_task(limited(_resource_gaps(driver, database, ctx, streets)))
+        unclear = group.create_task(limited(_unclear(driver, database, ctx)))
     return CoverageReport(
         scope=ctx.scope,
         uncovered_organizations=uncovered.result(),
