@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context
+from api.headers import install_headers
+from api.limits import install_limits
 from api.loaders import build_loaders
 from api.metrics import install_metrics
 from api.routes import health, ingest
@@ -42,6 +44,9 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_metrics(app)
+    # --- limits ---
+    install_limits(app, settings)
+    install_headers(app, settings)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(
