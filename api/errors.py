@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from graphql import GraphQLError
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from strawberry.extensions import MaskErrors, SchemaExtension
@@ -45,10 +47,25 @@ CODED: Final = frozenset(
 # Neo4j's status codes for a transaction stopped by db.transaction.timeout (server or client).
 TIMED_OUT_CODES: Final = frozenset(
     {
-        "Neo4j.ClientError.Transaction.TransactionTimedOut",
-        "Neo4j.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
     }
 )
+
+
+UNAVAILABLE_MESSAGE: Final = "the database is unavailable right now; try again shortly"
+# Seconds a client is told to wait while Neo4j is down (a restart takes about this long).
+RETRY_AFTER_S: Final = 10
+
+
+async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """REST endpoints while Neo4j is down: HTTP 503 with Retry-After, never a 500."""
+    log.warning("neo4j.unavailable", path=request.url.path, error=type(exc).__name__)
+    return JSONResponse(
+        {"detail": UNAVAILABLE_MESSAGE, "code": UNAVAILABLE},
+        status_code=503,
+        headers={"retry-after": str(RETRY_AFTER_S)},
+    )
 
 
 def not_found(what: str, ident: str) -> GraphQLError:
@@ -74,7 +91,7 @@ class CodedErrors(SchemaExtension):
             elif isinstance(original, BadArgumentError):
                 error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
             elif isinstance(original, ServiceUnavailable | SessionExpired):
-                error.message = "the database is unavailable right now; try again shortly"
+                error.message = UNAVAILABLE_MESSAGE
                 error.extensions = {**(error.extensions or {}), "code": UNAVAILABLE}
             elif isinstance(original, Neo4jError) and original.code in TIMED_OUT_CODES:
                 error.message = (
