@@ -6,15 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.fastapi import GraphQLRouter
 
 from api.context import Context
+from api.errors import unavailable
+from api.headers import install_headers
+from api.limits import install_limits
 from api.loaders import build_loaders
 from api.metrics import install_metrics
 from api.routes import health, ingest
 from api.schema import schema
 from cobuild.settings import Settings
 from graph.connection import create_async_driver, create_driver
+from graph.errors import Neo4jUnavailableError
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -24,7 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.driver = create_async_driver(settings)
         # Ingest (upload) runs in worker threads on the synchronous driver.
-        app.state.sync_driver = create_driver(settings)
+        app.state.sync_driver = create_driver(settings, serving=True)
         try:
             yield
         finally:
@@ -42,6 +47,12 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_metrics(app)
+    # --- limits ---
+    install_limits(app, settings)
+    install_headers(app, settings)
+    app.add_exception_handler(ServiceUnavailable, unavailable)
+    app.add_exception_handler(SessionExpired, unavailable)
+    app.add_exception_handler(Neo4jUnavailableError, unavailable)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(

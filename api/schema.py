@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.errors import CodedErrors, masking, not_found
+from api.limits import QueryCostLimiter
 from api.questions import QuestionQuery
 from api.types import (
     AgreementType,
@@ -323,13 +324,15 @@ RootQuery = merge_types("Query", (Query, QuestionQuery))
 
 
 def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Refuse documents too deep, with too many aliases or tokens, before they execute."""
+    """Refuse documents too deep, with too many aliases or tokens, or too costly, before they
+    execute."""
     depth, aliases = settings.graphql_max_depth, settings.graphql_max_aliases
-    tokens = settings.graphql_max_tokens
+    tokens, cost = settings.graphql_max_tokens, settings.graphql_max_cost
     return [
         lambda: QueryDepthLimiter(max_depth=depth),
         lambda: MaxAliasesLimiter(max_alias_count=aliases),
         lambda: MaxTokensLimiter(max_token_count=tokens),
+        lambda: QueryCostLimiter(max_cost=cost),
     ]
 
 

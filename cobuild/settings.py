@@ -10,10 +10,10 @@ from __future__ import annotations
 import enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,6 +94,33 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=12, ge=2, description="deepest field nesting")
     graphql_max_aliases: int = Field(default=30, ge=1, description="aliases in one document")
     graphql_max_tokens: int = Field(default=3000, ge=100, description="tokens in one document")
+
+    # --- limits --------------------------------------------------------------------------
+    # What one caller may ask of the service (docs/security.md, "Limits").
+    graphql_max_cost: int = Field(
+        default=50_000, ge=1, description="estimated cost of one document (lists × their page)"
+    )
+    graphql_max_body_kb: int = Field(default=100, ge=1, description="a /graphql request body")
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="requests per key (or address) per minute; 0 = no limit"
+    )
+    rate_limit_burst: int = Field(
+        default=30, ge=1, description="requests per key (or address) within any one second"
+    )
+    neo4j_retry_s: float = Field(
+        default=5.0, ge=0, description="how long a read retries while Neo4j does not answer"
+    )
+    # Comma-separated in the environment: COBUILD_CORS_ORIGINS=https://a.example,https://b.example
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="origins allowed to call from a browser; empty = none"
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     # --- logs --------------------------------------------------------------------------
     log_level: str = "INFO"

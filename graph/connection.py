@@ -8,6 +8,8 @@ through a ``neo4j://`` routing URI.
 
 from __future__ import annotations
 
+from typing import Final
+
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -15,6 +17,8 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 from cobuild.settings import Settings
 from graph import runtime
 from graph.errors import Neo4jUnavailableError
+
+BATCH_RETRY_S: Final = 30.0  # the driver's default
 
 
 def _target(settings: Settings) -> tuple[str, tuple[str, str] | None]:
@@ -26,13 +30,16 @@ def _target(settings: Settings) -> tuple[str, tuple[str, str] | None]:
     return settings.neo4j_uri, auth
 
 
-def create_driver(settings: Settings) -> Driver:
-    """A synchronous driver for the CLI, ingest and tests."""
+def create_driver(settings: Settings, *, serving: bool = False) -> Driver:
+    """A synchronous driver for the CLI, ingest and tests (``serving``: for the API's uploads,
+    which give up after ``neo4j_retry_s`` while Neo4j is down, as the API's reads do)."""
     uri, auth = _target(settings)
     return GraphDatabase.driver(
         uri,
         auth=auth,
         max_connection_pool_size=settings.neo4j_max_connection_pool_size,
+        # The driver's own default (30 s of retries) suits batch work, not a waiting client.
+        max_transaction_retry_time=settings.neo4j_retry_s if serving else BATCH_RETRY_S,
         user_agent="cobuild",
         # Notifications (e.g. "label does not exist" on an empty store) are noise here.
         notifications_min_severity="OFF",
@@ -46,6 +53,8 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
         uri,
         auth=auth,
         max_connection_pool_size=settings.neo4j_max_connection_pool_size,
+        # A client waits at most this long for UNAVAILABLE while Neo4j is down.
+        max_transaction_retry_time=settings.neo4j_retry_s,
         user_agent="cobuild",
         # Notifications (e.g. "label does not exist" on an empty store) are noise here.
         notifications_min_severity="OFF",

@@ -29,7 +29,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_url(sample_graph: Driver, neo4j_settings: Settings) -> Iterator[str]:
-    settings = neo4j_settings.model_copy(update={"allow_anonymous": True})
+    # The audit sends its requests back to back: no rate limit (tests/api/test_limits.py).
+    settings = neo4j_settings.model_copy(
+        update={"allow_anonymous": True, "rate_limit_per_minute": 0}
+    )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -14,6 +15,7 @@ import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.QueryExecutionException;
+import org.neo4j.graphdb.Result;
 
 /**
  * Runs a Neo4j 5.26 Community DBMS as a plain local process with the Bolt connector open.
@@ -28,6 +30,9 @@ import org.neo4j.graphdb.QueryExecutionException;
  * and shuts the DBMS down cleanly on SIGTERM/SIGINT (JVM shutdown hook).
  */
 public final class Main {
+    // Start-up's own transactions (first Cypher compile on a busy machine can take seconds)
+    // must not be cut short by a db.transaction.timeout meant for clients' queries.
+    private static final Duration STARTUP_TIMEOUT = Duration.ofMinutes(2);
     private Main() {
     }
 
@@ -88,7 +93,7 @@ public final class Main {
             try {
                 dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
                         "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                        Map.of("password", password));
+                        Map.of("password", password), Result::resultAsString, STARTUP_TIMEOUT);
             } catch (QueryExecutionException e) {
                 // Neo4j refuses to "change" a password to itself: the store already agrees.
                 if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
@@ -98,7 +103,8 @@ public final class Main {
             }
         }
         // The default database is ready once a transaction runs on it.
-        dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).executeTransactionally("RETURN 1");
+        dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME).executeTransactionally(
+                "RETURN 1", Map.of(), Result::resultAsString, STARTUP_TIMEOUT);
 
         Path pidFile = home.resolve("cobuild-neo4j.pid");
         Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()), StandardCharsets.UTF_8);
