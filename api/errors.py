@@ -1,7 +1,11 @@
 """The API's error vocabulary: expected errors carry a code, unexpected ones are masked.
 
 GraphQL error codes (``extensions.code``):
-├── NOT_FOUND        an id names nothing              (queries.errors.NotFoundError)
+├── UNAUTHENTICATED  no or a bad credential            (HTTP 401 before GraphQL runs)
+├── FORBIDDEN        the caller's role may not do this (never for data outside the scope:
+│                    that reads as NOT_FOUND, so its existence does not leak)
+├── NOT_FOUND        an id names nothing, or nothing the caller may see
+│                                                     (queries.errors.NotFoundError)
 ├── BAD_USER_INPUT   an argument is out of range      (queries.errors.BadArgumentError)
 ├── UNAVAILABLE      Neo4j does not answer right now  (driver ServiceUnavailable …)
 └── INTERNAL_SERVER_ERROR  anything else: message masked for clients, logged in full
@@ -22,13 +26,20 @@ from queries.errors import BadArgumentError, NotFoundError
 log = get_logger(__name__)
 
 NOT_FOUND: Final = "NOT_FOUND"
+FORBIDDEN: Final = "FORBIDDEN"
 BAD_USER_INPUT: Final = "BAD_USER_INPUT"
 UNAVAILABLE: Final = "UNAVAILABLE"
-CODED: Final = frozenset({NOT_FOUND, BAD_USER_INPUT, UNAVAILABLE, "GRAPHQL_VALIDATION_FAILED"})
+CODED: Final = frozenset(
+    {NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, UNAVAILABLE, "GRAPHQL_VALIDATION_FAILED"}
+)
 
 
 def not_found(what: str, ident: str) -> GraphQLError:
     return GraphQLError(f"{what} {ident!r} not found", extensions={"code": NOT_FOUND})
+
+
+def forbidden(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": FORBIDDEN})
 
 
 def bad_input(message: str) -> GraphQLError:
