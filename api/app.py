@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Final
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.fastapi import GraphQLRouter
 
@@ -17,9 +18,13 @@ from api.loaders import build_loaders
 from api.metrics import install_metrics
 from api.routes import health, ingest
 from api.schema import schema
+from api.security import CurrentPrincipal
+from cobuild.logs import get_logger
 from cobuild.settings import Settings
 from graph.connection import create_async_driver, create_driver
 from graph.errors import Neo4jUnavailableError
+
+log = get_logger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,16 +41,20 @@ def create_app(settings: Settings) -> FastAPI:
             await app.state.driver.close()
             app.state.sync_driver.close()
 
-    async def context_getter(request: Request) -> Context:
+    async def context_getter(request: Request, principal: CurrentPrincipal) -> Context:
         driver = request.app.state.driver
         return Context(
             driver=driver,
             settings=settings,
-            loaders=build_loaders(driver, settings.neo4j_database),
+            loaders=build_loaders(driver, settings.neo4j_database, principal.scope),
+            principal=principal,
+            client=request.client.host if request.client else None,
         )
 
     app = FastAPI(title="cobuild", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    if settings.allow_anonymous:
+        _announce_demo(app)
     install_metrics(app)
     # --- limits ---
     install_limits(app, settings)
@@ -60,3 +69,20 @@ def create_app(settings: Settings) -> FastAPI:
         prefix="/graphql",
     )
     return app
+
+
+DEMO_HEADER: Final = "X-Cobuild-Demo"
+DEMO_WARNING: Final = "anonymous access is ON: DEMO ONLY, never expose this server"
+
+
+def _announce_demo(app: FastAPI) -> None:
+    """Every response of a server letting anonymous callers in says so (docs/security.md)."""
+    log.warning("api.anonymous_access", warning=DEMO_WARNING)
+
+    @app.middleware("http")
+    async def demo_header(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers[DEMO_HEADER] = DEMO_WARNING
+        return response

@@ -1,7 +1,11 @@
 """The API's error vocabulary: expected errors carry a code, unexpected ones are masked.
 
 GraphQL error codes (``extensions.code``):
-├── NOT_FOUND        an id names nothing              (queries.errors.NotFoundError)
+├── UNAUTHENTICATED  no or a bad credential            (HTTP 401 before GraphQL runs)
+├── FORBIDDEN        the caller's role may not do this (never for data outside the scope:
+│                    that reads as NOT_FOUND, so its existence does not leak)
+├── NOT_FOUND        an id names nothing, or nothing the caller may see
+│                                                     (queries.errors.NotFoundError)
 ├── BAD_USER_INPUT   an argument is out of range      (queries.errors.BadArgumentError)
 ├── UNAVAILABLE      Neo4j does not answer right now  (driver ServiceUnavailable …)
 ├── QUERY_TIMEOUT    the database stopped a query that ran past its transaction timeout
@@ -28,6 +32,7 @@ from queries.errors import BadArgumentError, NotFoundError
 log = get_logger(__name__)
 
 NOT_FOUND: Final = "NOT_FOUND"
+FORBIDDEN: Final = "FORBIDDEN"
 BAD_USER_INPUT: Final = "BAD_USER_INPUT"
 UNAVAILABLE: Final = "UNAVAILABLE"
 QUERY_TIMEOUT: Final = "QUERY_TIMEOUT"
@@ -37,6 +42,7 @@ RATE_LIMITED: Final = "RATE_LIMITED"
 CODED: Final = frozenset(
     {
         NOT_FOUND,
+        FORBIDDEN,
         BAD_USER_INPUT,
         UNAVAILABLE,
         QUERY_TIMEOUT,
@@ -70,6 +76,10 @@ async def unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 def not_found(what: str, ident: str) -> GraphQLError:
     return GraphQLError(f"{what} {ident!r} not found", extensions={"code": NOT_FOUND})
+
+
+def forbidden(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": FORBIDDEN})
 
 
 def bad_input(message: str) -> GraphQLError:

@@ -14,6 +14,7 @@ from neo4j import AsyncDriver
 from strawberry.dataloader import DataLoader
 
 from queries.entities import EMPTY_PAGE, Kind, Page, Record, Tie, nodes_by_id, related
+from queries.scope import Scope
 
 NodeKey = tuple[Kind | None, str]  # None: any unit
 TieKey = tuple[Tie, str, int, int]  # tie, node id, first, offset
@@ -25,8 +26,9 @@ class Loaders:
     pages_by_tie_and_id: DataLoader[TieKey, Page]
 
 
-def build_loaders(driver: AsyncDriver, database: str) -> Loaders:
-    """Fresh loaders for one request (their caches must not outlive it)."""
+def build_loaders(driver: AsyncDriver, database: str, scope: Scope) -> Loaders:
+    """Fresh loaders for one request and its caller's scope (their caches must not outlive
+    it: a cached answer of one caller is never another's)."""
 
     async def load_nodes(keys: Sequence[NodeKey]) -> list[Record | None]:
         by_kind: dict[Kind | None, list[str]] = defaultdict(list)
@@ -34,7 +36,7 @@ def build_loaders(driver: AsyncDriver, database: str) -> Loaders:
             by_kind[kind].append(ident)
         found: dict[NodeKey, Record] = {}
         for kind, ids in by_kind.items():
-            for ident, record in (await nodes_by_id(driver, database, kind, ids)).items():
+            for ident, record in (await nodes_by_id(driver, database, kind, ids, scope)).items():
                 found[(kind, ident)] = record
         return [found.get(key) for key in keys]
 
@@ -44,7 +46,9 @@ def build_loaders(driver: AsyncDriver, database: str) -> Loaders:
             groups[(tie, first, offset)].append(ident)
         pages: dict[TieKey, Page] = {}
         for (tie, first, offset), ids in groups.items():
-            found = await related(driver, database, tie, ids, first=first, offset=offset)
+            found = await related(
+                driver, database, tie, ids, first=first, offset=offset, scope=scope
+            )
             for ident, page in found.items():
                 pages[(tie, ident, first, offset)] = page
         return [pages.get(key, EMPTY_PAGE) for key in keys]

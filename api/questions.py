@@ -106,6 +106,7 @@ class QuestionQuery:
             as_of=as_of,
             tie_kinds=tie_kinds,
             include_non_members=include_non_members,
+            scope=info.context.scope,
         )
 
     @strawberry.field(
@@ -212,7 +213,11 @@ class QuestionQuery:
         self, info: Info[Context, None], demand_id: strawberry.ID, limit: int = 10
     ) -> matching.DemandMatch:
         return await matching.match_demand(
-            info.context.driver, info.context.database, demand_id, limit=limit
+            info.context.driver,
+            info.context.database,
+            demand_id,
+            limit=limit,
+            scope=info.context.scope,
         )
 
     @strawberry.field(
@@ -223,7 +228,11 @@ class QuestionQuery:
         self, info: Info[Context, None], region_id: strawberry.ID, capacity: int = 2
     ) -> matching.Assignment:
         return await matching.assign_demands(
-            info.context.driver, info.context.database, region_id, capacity=capacity
+            info.context.driver,
+            info.context.database,
+            region_id,
+            capacity=capacity,
+            scope=info.context.scope,
         )
 
     @strawberry.field(
@@ -248,6 +257,7 @@ class QuestionQuery:
                 as_of=as_of,
                 limit=limit,
             ),
+            scope=info.context.scope,
         )
 
     @strawberry.field(description="Communities of units that work together (modularity) · 协作群落")
@@ -268,6 +278,7 @@ class QuestionQuery:
                 as_of=as_of,
                 min_size=min_size,
             ),
+            scope=info.context.scope,
         )
 
     @strawberry.field(
@@ -294,4 +305,5 @@ class QuestionQuery:
                 since=since,
                 limit=limit,
             ),
+            scope=info.context.scope,
         )

@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from api.audit import AuditQuery
 from api.context import Context
 from api.errors import CodedErrors, masking, not_found
 from api.limits import QueryCostLimiter
@@ -142,10 +143,11 @@ async def _list(
         descending=descending,
         first=min(size + 1, entities.MAX_PAGE + 1),
         offset=offset,
+        scope=ctx.scope,
     )
 
     async def total() -> int:
-        return await entities.count_entities(ctx.driver, ctx.database, kind, flt)
+        return await entities.count_entities(ctx.driver, ctx.database, kind, flt, ctx.scope)
 
     items = [to_type(r) for r in records[:size]]
     return connection(items, offset, len(records) > size, total)
@@ -156,9 +158,12 @@ _LIST_ARGS = "first ≤ 500 (default 50), after = a cursor; sorted by orderBy th
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Node and relationship counts · 节点与关系数量")
+    @strawberry.field(
+        description="Node and relationship counts; under a region scope, the entities of "
+        "each kind in it (no relationship counts) · 节点与关系数量"
+    )
     async def graph_stats(self, info: Info[Context, None]) -> GraphStatsType:
-        counts = await graph_counts(info.context.driver, info.context.database)
+        counts = await graph_counts(info.context.driver, info.context.database, info.context.scope)
         return GraphStatsType(
             nodes=[CountType(name=c.name, count=c.count) for c in counts.nodes],
             relationships=[CountType(name=c.name, count=c.count) for c in counts.relationships],
@@ -315,12 +320,17 @@ class Query:
         limit: int = 20,
     ) -> list[SearchHitType]:
         hits = await entities.search(
-            info.context.driver, info.context.database, text, kinds=kinds or [], limit=limit
+            info.context.driver,
+            info.context.database,
+            text,
+            kinds=kinds or [],
+            limit=limit,
+            scope=info.context.scope,
         )
         return [SearchHitType(score=h.score, entity=to_type(h.record)) for h in hits]  # type: ignore[arg-type]
 
 
-RootQuery = merge_types("Query", (Query, QuestionQuery))
+RootQuery = merge_types("Query", (Query, QuestionQuery, AuditQuery))
 
 
 def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:

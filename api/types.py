@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.errors import bad_input
+from api.phones import unmasked_phone
 from queries.entities import (
     MAX_PAGE,
     AgreementRecord,
@@ -293,7 +294,16 @@ class PersonType:
     new_employment_group: bool = strawberry.field(description="新就业群体")
     roles: list[str] = strawberry.field(description="书记, 网格员, 志愿者 … (English codes)")
     joined_on: date | None = strawberry.field(description="入党日期")
-    phone: str | None = strawberry.field(description="Masked mobile number · 手机号(脱敏)")
+    phone_masked: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="Mobile number, masked (199****1234) unless `unmasked` is asked by a "
+        "caller granted raw phones; every unmasked read is audited · 手机号(默认脱敏)"
+    )
+    async def phone(self, info: Info[Context, None], unmasked: bool = False) -> str | None:
+        if not unmasked:
+            return self.phone_masked
+        return await unmasked_phone(info, self.id)
 
     @strawberry.field(description="Where their membership is kept · 所在党组织")
     async def party_org(self, info: Info[Context, None]) -> PartyOrgType | None:
@@ -460,7 +470,6 @@ def to_type(record: Record) -> object:
         case PartyOrgRecord():
             return PartyOrgType(**values)
         case PersonRecord():
-            values["phone"] = values.pop("phone_masked")
             return PersonType(**values)
         case SkillRecord():
             return SkillType(**values)

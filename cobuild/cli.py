@@ -98,10 +98,16 @@ def keys_create(
         str | None, typer.Option(help="region id the key is scoped to (coordinator, system)")
     ] = None,
     name: Annotated[str | None, typer.Option(help="who or what the key is for")] = None,
+    allow_phones: Annotated[
+        bool,
+        typer.Option(
+            "--allow-phones", help="may read raw phone numbers, audited (admin, coordinator)"
+        ),
+    ] = False,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     from graph.connection import create_driver
-    from graph.keys import create_key
+    from graph.keys import check_grant, create_key
     from graph.model import Role
 
     settings = _settings()
@@ -110,12 +116,21 @@ def keys_create(
     except ValueError:
         typer.echo(f"unknown role {role!r}: choose one of {[r.value for r in Role]}", err=True)
         raise typer.Exit(code=2) from None
-    if chosen in (Role.COORDINATOR, Role.SYSTEM) and not region:
-        typer.echo(f"a {chosen.value} key needs --region", err=True)
-        raise typer.Exit(code=2)
+    try:
+        check_grant(chosen, region, allow_phones=allow_phones)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from None
     _ensure_database(settings)
     with create_driver(settings) as driver:
-        key = create_key(driver, settings.neo4j_database, role=chosen, region_id=region, name=name)
+        key = create_key(
+            driver,
+            settings.neo4j_database,
+            role=chosen,
+            region_id=region,
+            name=name,
+            allow_phones=allow_phones,
+        )
     typer.echo(key)
 
 

@@ -122,6 +122,24 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    # --- security (docs/security.md) ----------------------------------------------------
+    # Bearer JWTs from single sign-on or other systems: HS256 with a shared secret and/or
+    # RS256 with the issuer's public key; iss, aud and exp are required and checked.
+    jwt_hs256_secret: SecretStr | None = Field(
+        default=None, description="shared HS256 secret (at least 32 bytes); unset = no HS256"
+    )
+    jwt_rs256_public_key_file: Path | None = Field(
+        default=None, description="PEM file of the RS256 public key; unset = no RS256"
+    )
+    jwt_issuer: str | None = Field(default=None, description="the required iss")
+    jwt_audience: str | None = Field(default=None, description="the required aud")
+    jwt_role_claim: str = "role"
+    jwt_region_claim: str = "region_id"
+    jwt_scope_claim: str = Field(
+        default="scope", description="space-separated permissions; phones:read = raw phones"
+    )
+    jwt_leeway_s: int = Field(default=30, ge=0, le=300, description="clock skew allowed")
+
     # --- logs --------------------------------------------------------------------------
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.AUTO
@@ -135,6 +153,22 @@ class Settings(BaseSettings):
         ):
             raise ValueError("NEO4J_PASSWORD must be set when NEO4J_URI is set in production")
         return self
+
+    @model_validator(mode="after")
+    def _security_holds_together(self) -> Self:
+        if self.jwt_enabled and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("JWTs need COBUILD_JWT_ISSUER and COBUILD_JWT_AUDIENCE")
+        secret = self.jwt_hs256_secret
+        if secret is not None and len(secret.get_secret_value().encode("utf-8")) < 32:
+            raise ValueError("COBUILD_JWT_HS256_SECRET must be at least 32 bytes")
+        if self.allow_anonymous and self.environment is Environment.PRODUCTION:
+            raise ValueError("anonymous access (COBUILD_ALLOW_ANONYMOUS) is never on in production")
+        return self
+
+    @property
+    def jwt_enabled(self) -> bool:
+        """True when bearer JWTs are accepted (a secret or a public key is configured)."""
+        return self.jwt_hs256_secret is not None or self.jwt_rs256_public_key_file is not None
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -25,7 +25,7 @@ _hasher = PasswordHasher()
 CREATE_KEY: Final = """
 CREATE (k:ApiKey {id: $id})
 SET k.hash = $hash, k.role = $role, k.region_id = $region_id, k.name = $name,
-    k.created_at = datetime(), k.revoked_at = null
+    k.allow_phones = $allow_phones, k.created_at = datetime(), k.revoked_at = null
 """
 # Revokes a key; returns whether it existed and was active.
 REVOKE_KEY: Final = """
@@ -37,12 +37,13 @@ RETURN count(k) AS revoked
 KEY_BY_ID: Final = """
 MATCH (k:ApiKey {id: $id})
 RETURN k.hash AS hash, k.role AS role, k.region_id AS region_id, k.name AS name,
-       k.revoked_at IS NOT NULL AS revoked
+       coalesce(k.allow_phones, false) AS allow_phones, k.revoked_at IS NOT NULL AS revoked
 """
 # Every key, without hashes, for admins.
 LIST_KEYS: Final = """
 MATCH (k:ApiKey)
 RETURN k.id AS id, k.role AS role, k.region_id AS region_id, k.name AS name,
+       coalesce(k.allow_phones, false) AS allow_phones,
        k.created_at AS created_at, k.revoked_at AS revoked_at
 ORDER BY k.created_at
 """
@@ -56,6 +57,7 @@ class KeyOwner:
     role: Role
     region_id: str | None
     name: str | None
+    allow_phones: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +66,42 @@ class KeyInfo:
     role: str
     region_id: str | None
     name: str | None
+    allow_phones: bool
     created_at: datetime
     revoked_at: datetime | None
 
 
+# Roles that may be granted raw phone numbers (analysts and machine clients never are).
+PHONE_ROLES: Final = frozenset({Role.ADMIN, Role.COORDINATOR})
+# Roles bound to a region subtree, and those that always see the whole city.
+SCOPED_ROLES: Final = frozenset({Role.COORDINATOR, Role.SYSTEM})
+
+
+def check_grant(role: Role, region_id: str | None, *, allow_phones: bool) -> None:
+    """Raise ``ValueError`` for a role, region and permission that do not go together."""
+    if role in SCOPED_ROLES and not region_id:
+        raise ValueError(f"a {role.value} key needs a region (--region)")
+    if role not in SCOPED_ROLES and region_id:
+        raise ValueError(f"a {role.value} key reads the whole city; give it no region")
+    if allow_phones and role not in PHONE_ROLES:
+        raise ValueError(f"a {role.value} key may not read raw phone numbers")
+
+
 def create_key(
-    driver: Driver, database: str, *, role: Role, region_id: str | None, name: str | None
+    driver: Driver,
+    database: str,
+    *,
+    role: Role,
+    region_id: str | None,
+    name: str | None,
+    allow_phones: bool = False,
 ) -> str:
-    """Create a key and return it in full; it cannot be shown again."""
+    """Create a key and return it in full; it cannot be shown again.
+
+    Raises ``ValueError`` when the role, region and phone permission do not go together
+    (:func:`check_grant`).
+    """
+    check_grant(role, region_id, allow_phones=allow_phones)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     driver.execute_query(
@@ -81,6 +111,7 @@ def create_key(
         role=role.value,
         region_id=region_id,
         name=name,
+        allow_phones=allow_phones,
         database_=database,
     )
     return f"{PREFIX}_{key_id}_{secret}"
@@ -100,6 +131,7 @@ def list_keys(driver: Driver, database: str) -> list[KeyInfo]:
             r["role"],
             r["region_id"],
             r["name"],
+            r["allow_phones"],
             r["created_at"].to_native(),
             r["revoked_at"].to_native() if r["revoked_at"] else None,
         )
@@ -132,4 +164,6 @@ async def verify_key(driver: AsyncDriver, database: str, key: str) -> KeyOwner |
         await asyncio.to_thread(_hasher.verify, record["hash"], secret)
     except (VerificationError, InvalidHashError):
         return None
-    return KeyOwner(key_id, Role(record["role"]), record["region_id"], record["name"])
+    return KeyOwner(
+        key_id, Role(record["role"]), record["region_id"], record["name"], record["allow_phones"]
+    )

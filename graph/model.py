@@ -28,6 +28,7 @@ class Label(enum.StrEnum):
     INGEST_RUN = "IngestRun"
     MIGRATION = "SchemaMigration"
     API_KEY = "ApiKey"
+    AUDIT_EVENT = "AuditEvent"  # one unmasked read of personal data (graph.audit)
 
 
 class Rel(enum.StrEnum):

@@ -60,6 +60,13 @@ NEW_EMPLOYMENT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX person_occupation IF NOT EXISTS FOR (n:Person) ON (n.occupation)",
 )
 
+# Added by migration 4: the audit log of unmasked personal data reads, read newest first by
+# time (admins' auditLog) and looked up by id.
+AUDIT_INDEXES: Final[tuple[str, ...]] = (
+    "CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (n:AuditEvent) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX audit_event_at IF NOT EXISTS FOR (n:AuditEvent) ON (n.at)",
+)
+
 # --- Chinese full-text search over names (and skill aliases) ---------------------------------
 FULLTEXT: Final[tuple[str, ...]] = (
     "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS "

@@ -24,6 +24,7 @@ from neo4j.spatial import WGS84Point
 from neo4j.time import Date, DateTime
 
 from queries.errors import BadArgumentError
+from queries.scope import IN_SCOPE, Scope
 
 # --- records ----------------------------------------------------------------------------
 
@@ -194,29 +195,44 @@ def to_record(node: Node) -> Record:
 
 # --- nodes by id ----------------------------------------------------------------------------
 
-# Each: one kind's nodes by id (unique constraint on id), retired ones left out.
+# Each: one kind's nodes by id (unique constraint on id), retired ones and those outside the
+# scope left out (the walk up of IN_SCOPE per node).
+_IN_SCOPE_RETURN: Final = " AND " + IN_SCOPE + " RETURN id, n"
 REGIONS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired RETURN id, n"
+    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
 )
 ORGANIZATIONS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired RETURN id, n"
+    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
 )
 PARTY_ORGS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired RETURN id, n"
+    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
 )
-PEOPLE_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired RETURN id, n"
-SKILLS_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired RETURN id, n"
+PEOPLE_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+)
+SKILLS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+)
 RESOURCES_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired RETURN id, n"
+    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
 )
 AGREEMENTS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired RETURN id, n"
+    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
 )
 DEMANDS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired RETURN id, n"
+    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
 )
-# A unit (organization or party organisation) by id (unique constraint on Unit.id).
-UNITS_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Unit {id: id}) WHERE NOT n:Retired RETURN id, n"
+# A unit (organization or party organisation) by id (unique constraint on Unit.id), in scope.
+UNITS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Unit {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+)
+# The stored cipher text of people's phones, for an unmasked read (unique index on Person.id);
+# only people in the scope.
+PHONE_CIPHERS: Final = (
+    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired AND "
+    + IN_SCOPE
+    + " RETURN id, n.phone_encrypted AS cipher, n.phone_masked AS masked"
+)
 
 BY_ID: Final[dict[Kind, LiteralString]] = {
     Kind.REGION: REGIONS_BY_ID,
@@ -231,12 +247,41 @@ BY_ID: Final[dict[Kind, LiteralString]] = {
 
 
 async def nodes_by_id(
-    driver: AsyncDriver, database: str, kind: Kind | None, ids: list[str]
+    driver: AsyncDriver,
+    database: str,
+    kind: Kind | None,
+    ids: list[str],
+    scope: Scope,
 ) -> dict[str, Record]:
-    """Records of ``kind`` (None: any unit) for ``ids``; unknown ids are absent."""
+    """Records of ``kind`` (None: any unit) for ``ids``; unknown ids and ids outside
+    ``scope`` are absent (the two look the same)."""
     query = UNITS_BY_ID if kind is None else BY_ID[kind]
-    records, _, _ = await driver.execute_query(query, ids=ids, database_=database, routing_="r")
+    records, _, _ = await driver.execute_query(
+        query, ids=ids, **scope.params(), database_=database, routing_="r"
+    )
     return {r["id"]: to_record(r["n"]) for r in records}
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCipher:
+    """What is stored of a person's phone: the cipher text (None without a key) and the mask."""
+
+    cipher: str | None
+    masked: str | None
+
+
+async def phone_ciphers(
+    driver: AsyncDriver, database: str, ids: list[str], scope: Scope
+) -> dict[str, PhoneCipher]:
+    """The stored phone forms of the people ``ids`` lying in ``scope`` (others absent).
+
+    Only for a read that shows the clear number; the caller checks the permission, decrypts
+    and records the read (``graph.audit``).
+    """
+    records, _, _ = await driver.execute_query(
+        PHONE_CIPHERS, ids=ids, **scope.params(), database_=database, routing_="r"
+    )
+    return {r["id"]: PhoneCipher(r["cipher"], r["masked"]) for r in records}
 
 
 # --- ties: a page of neighbours for many nodes at once -------------------------------------
@@ -277,14 +322,19 @@ class Tie(enum.StrEnum):
     DEMAND_RESOURCES = "demand_resources"
 
 
-# Every tie query takes $ids, $offset, $first and returns, per id, the total and one page of
-# neighbours (m) with the tie's properties (r, a relationship or a map), sorted by name then id
-# for stable pages.
-_PAGE: Final = """
-WITH id, m, r ORDER BY m.name, m.id
+# Every tie query takes $ids, $offset, $first and $scope_region and returns, per id, the total
+# and one page of the neighbours (m) lying in the scope, with the tie's properties (r, a
+# relationship or a map), sorted by name then id for stable pages.
+_PAGE: Final = (
+    """
+WITH id, m AS n, r WHERE """
+    + IN_SCOPE
+    + """
+WITH id, n AS m, r ORDER BY m.name, m.id
 WITH id, collect({m: m, r: properties(r)}) AS items
 RETURN id, size(items) AS total, items[$offset..$offset + $first] AS page
 """
+)
 
 TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
     # the region a region is part of
@@ -403,14 +453,23 @@ EMPTY_PAGE: Final = Page(0, ())
 
 
 async def related(
-    driver: AsyncDriver, database: str, tie: Tie, ids: list[str], *, first: int, offset: int
+    driver: AsyncDriver,
+    database: str,
+    tie: Tie,
+    ids: list[str],
+    *,
+    first: int,
+    offset: int,
+    scope: Scope,
 ) -> dict[str, Page]:
-    """For each of ``ids``, one page of its neighbours through ``tie`` and their total."""
+    """For each of ``ids``, one page of its neighbours in ``scope`` through ``tie`` and
+    their total (neighbours outside the scope are neither shown nor counted)."""
     records, _, _ = await driver.execute_query(
         TIE_QUERIES[tie],
         ids=ids,
         first=first,
         offset=offset,
+        **scope.params(),
         database_=database,
         routing_="r",
     )
@@ -460,7 +519,8 @@ MAX_PAGE: Final = 500
 
 # A filtered, sorted page of one kind. Candidates come from the region's subtree when one is
 # given (index seek on Region.id, then PART_OF down), otherwise from the label.
-_FILTERS: Final = """
+_FILTERS: Final = (
+    """
 WITH n WHERE NOT n:Retired
   AND ($kind IS NULL OR n.kind = $kind)
   AND ($sector IS NULL OR n.sector = $sector)
@@ -481,7 +541,11 @@ WITH n WHERE NOT n:Retired
   AND ($skill_id IS NULL
        OR EXISTS { (n)-[h:HAS_SKILL]->(:Skill {id: $skill_id}) WHERE h.retired_run IS NULL }
        OR EXISTS { (n)-[:REQUIRES_SKILL]->(:Skill {id: $skill_id}) })
+  AND """
+    + IN_SCOPE
+    + """
 """
+)
 _ORDER_PAGE: Final = """
 WITH n, CASE $order_by WHEN 'employees' THEN n.employees WHEN 'created' THEN n.created_at
                        WHEN 'urgency' THEN n.urgency WHEN 'id' THEN n.id ELSE n.name END AS key
@@ -513,12 +577,21 @@ CALL () {
   UNION
   MATCH (n:PartyOrg) WHERE $region_id IS NULL RETURN n
 }"""
+# People: residents of the region asked; without one, everyone in the scope (residents, and
+# members and employees of its units: see queries.scope) or, for the whole city, everyone.
 _PEOPLE_FROM: Final = """
 CALL () {
   MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:RESIDES_IN]-(n:Person)
   WHERE $region_id IS NOT NULL RETURN n
   UNION
-  MATCH (n:Person) WHERE $region_id IS NULL RETURN n
+  MATCH (:Region {id: $scope_region})<-[:PART_OF*0..]-(:Region)<-[:RESIDES_IN]-(n:Person)
+  WHERE $region_id IS NULL AND $scope_region IS NOT NULL RETURN n
+  UNION
+  MATCH (:Region {id: $scope_region})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(:Unit)
+        <-[:MEMBER_OF|EMPLOYED_BY]-(n:Person)
+  WHERE $region_id IS NULL AND $scope_region IS NOT NULL RETURN n
+  UNION
+  MATCH (n:Person) WHERE $region_id IS NULL AND $scope_region IS NULL RETURN n
 }"""
 _SKILLS_FROM: Final = "MATCH (n:Skill)"
 _RESOURCES_FROM: Final = """
@@ -568,8 +641,13 @@ COUNT_QUERIES: Final[dict[Kind, LiteralString]] = {
 }
 
 
-def _filter_params(flt: ListFilter) -> dict[str, Any]:
-    return {f.name: getattr(flt, f.name) for f in fields(flt)}
+def _filter_params(kind: Kind, flt: ListFilter, scope: Scope) -> dict[str, Any]:
+    params = {f.name: getattr(flt, f.name) for f in fields(flt)}
+    if params["region_id"] is None and kind is not Kind.PERSON:
+        # Candidates from the scope's subtree instead of the whole label; IN_SCOPE still
+        # filters them (and filters the candidates of a region asked for).
+        params["region_id"] = scope.region_id
+    return {**params, **scope.params()}
 
 
 def check_page(first: int, offset: int) -> None:
@@ -590,12 +668,13 @@ async def list_entities(
     descending: bool = False,
     first: int = 50,
     offset: int = 0,
+    scope: Scope,
 ) -> list[Record]:
-    """One page of ``kind`` matching ``flt``, sorted by ``order_by`` (then id)."""
+    """One page of ``kind`` in ``scope`` matching ``flt``, sorted by ``order_by`` (then id)."""
     check_page(first, offset)
     records, _, _ = await driver.execute_query(
         LIST_QUERIES[kind],
-        **_filter_params(flt),
+        **_filter_params(kind, flt, scope),
         order_by=order_by.value,
         descending=descending,
         first=first,
@@ -606,25 +685,34 @@ async def list_entities(
     return [to_record(r["n"]) for r in records]
 
 
-async def count_entities(driver: AsyncDriver, database: str, kind: Kind, flt: ListFilter) -> int:
-    """How many ``kind`` match ``flt``."""
+async def count_entities(
+    driver: AsyncDriver, database: str, kind: Kind, flt: ListFilter, scope: Scope
+) -> int:
+    """How many ``kind`` in ``scope`` match ``flt``."""
     records, _, _ = await driver.execute_query(
-        COUNT_QUERIES[kind], **_filter_params(flt), database_=database, routing_="r"
+        COUNT_QUERIES[kind], **_filter_params(kind, flt, scope), database_=database, routing_="r"
     )
     return int(records[0]["total"])
 
 
 # --- search -----------------------------------------------------------------------------------
 
-# Chinese full-text search over names (and skill aliases) of every entity kind (entity_names).
-SEARCH: Final = """
-CALL db.index.fulltext.queryNodes('entity_names', $text, {limit: $limit * 3})
-YIELD node, score
-WHERE NOT node:Retired AND (size($kinds) = 0 OR any(k IN $kinds WHERE k IN labels(node)))
-RETURN node, score
+# Chinese full-text search over names (and skill aliases) of every entity kind (entity_names),
+# in the scope (a scoped search reads more hits, most of the city lying outside it).
+SEARCH: Final = (
+    """
+CALL db.index.fulltext.queryNodes('entity_names', $text,
+  {limit: CASE WHEN $scope_region IS NULL THEN $limit * 3 ELSE $limit * 50 END})
+YIELD node AS n, score
+WHERE NOT n:Retired AND (size($kinds) = 0 OR any(k IN $kinds WHERE k IN labels(n)))
+  AND """
+    + IN_SCOPE
+    + """
+RETURN n AS node, score
 ORDER BY score DESC, node.id
 LIMIT $limit
 """
+)
 
 _LUCENE_SPECIAL: Final = frozenset('+-&|!(){}[]^"~*?:\\/')
 
@@ -643,9 +731,15 @@ class SearchHit:
 
 
 async def search(
-    driver: AsyncDriver, database: str, text: str, *, kinds: list[Kind], limit: int = 20
+    driver: AsyncDriver,
+    database: str,
+    text: str,
+    *,
+    kinds: list[Kind],
+    limit: int = 20,
+    scope: Scope,
 ) -> list[SearchHit]:
-    """Entities whose name (or skill alias) matches ``text``, best first.
+    """Entities in ``scope`` whose name (or skill alias) matches ``text``, best first.
 
     Raises ``BadArgumentError`` for empty text or a limit outside 1..100.
     """
@@ -659,6 +753,7 @@ async def search(
         text=query,
         kinds=[k.value for k in kinds],
         limit=limit,
+        **scope.params(),
         database_=database,
         routing_="r",
     )

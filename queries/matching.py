@@ -46,19 +46,25 @@ from neo4j import AsyncDriver
 from scipy.optimize import linear_sum_assignment
 
 from queries.errors import BadArgumentError, NotFoundError
+from queries.scope import IN_SCOPE, WHOLE_CITY, Scope, scoped_region
 
 # --- Cypher ---------------------------------------------------------------------------------
 
 # §4 one demand: its fields, required skills and the chain of regions above it (unique
 # constraint on :Demand(id), then IN_REGION / PART_OF expansion).
-DEMAND: Final = """
-MATCH (d:Demand {id: $demand_id}) WHERE NOT d:Retired
+DEMAND: Final = (
+    """
+MATCH (n:Demand {id: $demand_id}) WHERE NOT n:Retired AND """
+    + IN_SCOPE
+    + """
+WITH n AS d
 OPTIONAL MATCH (d)-[:IN_REGION]->(r:Region)
 RETURN d {.id, .title, .scenario, .status, .urgency} AS demand,
        [(d)-[:REQUIRES_SKILL]->(s:Skill) WHERE NOT s:Retired | s {.id, .name}] AS skills,
        CASE WHEN r IS NULL THEN []
             ELSE [(r)-[:PART_OF*0..]->(x:Region) | x {.id, .name, .level_rank}] END AS chain
 """
+)
 
 # §4 the region an assignment is asked for (unique constraint on :Region(id)).
 REGION: Final = """
@@ -82,26 +88,35 @@ RETURN collect({
 
 # §4 who holds each required skill or one of its subcategories, with level and certification
 # (unique :Skill(id), then SUBCATEGORY_OF and HAS_SKILL expansion).
-HOLDERS: Final = """
+HOLDERS: Final = (
+    """
 UNWIND $skill_ids AS skill_id
-MATCH (:Skill {id: skill_id})<-[:SUBCATEGORY_OF*0..]-(held:Skill)<-[h:HAS_SKILL]-(p:Person)
-WHERE NOT held:Retired AND h.retired_run IS NULL AND NOT p:Retired
+MATCH (:Skill {id: skill_id})<-[:SUBCATEGORY_OF*0..]-(held:Skill)<-[h:HAS_SKILL]-(n:Person)
+WHERE NOT held:Retired AND h.retired_run IS NULL AND NOT n:Retired AND """
+    + IN_SCOPE
+    + """
+WITH skill_id, held, h, n AS p
 RETURN collect([skill_id, p.id, held.id, held.name, coalesce(h.level, 3),
                 coalesce(h.certified, false)]) AS rows
 """
+)
 
 # §4 people who reside, or report to a party organisation that sits, in a region's subtree:
 # the candidates of a demand that requires no skill (unique :Region(id), PART_OF expansion).
-LOCAL_PEOPLE: Final = """
+LOCAL_PEOPLE: Final = (
+    """
 MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(r:Region)
 CALL (r) {
   MATCH (r)<-[:RESIDES_IN]-(p:Person) RETURN p
   UNION
   MATCH (r)<-[:IN_REGION]-(:PartyOrg)<-[:REPORTS_TO]-(p:Person) RETURN p
 }
-WITH DISTINCT p WHERE NOT p:Retired
-RETURN collect(p.id) AS ids
+WITH DISTINCT p AS n WHERE NOT n:Retired AND """
+    + IN_SCOPE
+    + """
+RETURN collect(n.id) AS ids
 """
+)
 
 # §4 each candidate: name, the region they reside in and the region of the party
 # organisation they report to, their current load and the ratings of demands they resolved
@@ -119,6 +134,9 @@ RETURN collect({
             WHERE d.status = 'resolved' AND d.rating IS NOT NULL AND NOT d:Retired | d.rating]
 }) AS rows
 """
+
+# (HOLDERS, LOCAL_PEOPLE and DEMAND read only what lies in the caller's scope: IN_SCOPE of
+# queries.scope, a walk up from each person or demand; $scope_region null = the whole city.)
 
 # §4 the chain of regions above each given region, itself included (unique :Region(id),
 # then PART_OF): fetched once per distinct place, not once per person.
@@ -294,24 +312,31 @@ class Assignment:
 
 
 async def match_demand(
-    driver: AsyncDriver, database: str, demand_id: str, *, limit: int = 10
+    driver: AsyncDriver,
+    database: str,
+    demand_id: str,
+    *,
+    limit: int = 10,
+    scope: Scope = WHOLE_CITY,
 ) -> DemandMatch:
     """Rank the people who can take demand ``demand_id``, best fit first.
 
     Returns every candidate's fit with its components and reasons (definitions in the
     module docstring), ties broken by person id; when there is none, the required skills
-    nobody holds and a sentence saying why. Raises ``NotFoundError`` for an unknown (or
-    retired) demand, ``BadArgumentError`` for a limit outside 1–500.
+    nobody holds and a sentence saying why. Under a ``scope``, only people lying in it are
+    candidates and only places in it count for proximity. Raises ``NotFoundError`` for an
+    unknown (or retired) demand or one outside the scope, ``BadArgumentError`` for a limit
+    outside 1–500.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise BadArgumentError(f"limit must be in 1–{MAX_LIMIT}, got {limit!r}")
     records, _, _ = await driver.execute_query(
-        DEMAND, demand_id=demand_id, database_=database, routing_="r"
+        DEMAND, demand_id=demand_id, **scope.params(), database_=database, routing_="r"
     )
     if not records:
         raise NotFoundError(f"no demand with id {demand_id!r}")
     demand = _Demand.of(records[0])
-    pool = await _Pool.load(driver, database, [demand])
+    pool = await _Pool.load(driver, database, [demand], scope)
     await pool.read_best(driver, database, [demand], limit)
     ranked = sorted(pool.candidates(demand), key=lambda c: (-c.fit, c.person.id))
     missing = pool.missing(demand)
@@ -328,17 +353,24 @@ async def match_demand(
 
 
 async def assign_demands(
-    driver: AsyncDriver, database: str, region_id: str, *, capacity: int = 2
+    driver: AsyncDriver,
+    database: str,
+    region_id: str,
+    *,
+    capacity: int = 2,
+    scope: Scope = WHOLE_CITY,
 ) -> Assignment:
     """Assign all open demands of region ``region_id`` (its subtree) optimally.
 
     Returns the assignment that maximises the total fit with each person taking at most
     ``capacity`` of these demands, the demands left unassigned with the reason, and the
-    greedy baseline's count and total for comparison. Raises ``NotFoundError`` for an
-    unknown region, ``BadArgumentError`` for a capacity outside 1–50.
+    greedy baseline's count and total for comparison. Under a ``scope``, only people lying in
+    it take demands. Raises ``NotFoundError`` for an unknown region or one outside the
+    scope, ``BadArgumentError`` for a capacity outside 1–50.
     """
     if not 1 <= capacity <= MAX_CAPACITY:
         raise BadArgumentError(f"capacity must be in 1–{MAX_CAPACITY}, got {capacity!r}")
+    await scoped_region(driver, database, scope, region_id)
     regions, _, _ = await driver.execute_query(
         REGION, region_id=region_id, database_=database, routing_="r"
     )
@@ -348,7 +380,7 @@ async def assign_demands(
         OPEN_DEMANDS_IN_REGION, region_id=region_id, database_=database, routing_="r"
     )
     demands = [_Demand.of(r) for r in records[0]["rows"]]
-    pool = await _Pool.load(driver, database, demands)
+    pool = await _Pool.load(driver, database, demands, scope)
     # optimal_assignment keeps each demand's best (D − 1) // capacity + 1 candidates, and the
     # greedy baseline never goes past them either: only those need reading.
     await pool.read_best(driver, database, demands, (len(demands) - 1) // capacity + 1)
@@ -554,19 +586,24 @@ class _Pool:
         self,
         holders: Mapping[str, Mapping[str, list[_Holding]]],
         local: Mapping[str, set[str]],
+        scope: Scope,
     ) -> None:
         self.holders = holders  # required skill id → person id → holdings
         self.local = local  # local root region id → person ids
+        self.scope = scope
         self.people: dict[str, _Person] = {}  # the people read so far
 
     @classmethod
-    async def load(cls, driver: AsyncDriver, database: str, demands: Sequence[_Demand]) -> _Pool:
-        """The holders of every required skill and the people local to each demand."""
+    async def load(
+        cls, driver: AsyncDriver, database: str, demands: Sequence[_Demand], scope: Scope
+    ) -> _Pool:
+        """The holders of every required skill and the people local to each demand, in
+        ``scope``."""
         skill_ids = sorted({s.id for d in demands for s in d.info.required_skills})
         holders: dict[str, dict[str, list[_Holding]]] = {sid: {} for sid in skill_ids}
         if skill_ids:
             records, _, _ = await driver.execute_query(
-                HOLDERS, skill_ids=skill_ids, database_=database, routing_="r"
+                HOLDERS, skill_ids=skill_ids, **scope.params(), database_=database, routing_="r"
             )
             for skill_id, person_id, held_id, held_name, level, certified in records[0]["rows"]:
                 holders[skill_id].setdefault(person_id, []).append(
@@ -576,10 +613,10 @@ class _Pool:
         roots = {d.local_root for d in demands}
         for root in sorted(r for r in roots if r is not None):
             records, _, _ = await driver.execute_query(
-                LOCAL_PEOPLE, region_id=root, database_=database, routing_="r"
+                LOCAL_PEOPLE, region_id=root, **scope.params(), database_=database, routing_="r"
             )
             local[root] = set(records[0]["ids"])
-        return cls(holders, local)
+        return cls(holders, local, scope)
 
     async def read_best(
         self, driver: AsyncDriver, database: str, demands: Sequence[_Demand], top: int
@@ -625,11 +662,20 @@ class _Pool:
         for r in rows:
             self.people[r["id"]] = _Person(
                 PersonRef(r["id"], r["name"], bool(r["is_party_member"])),
-                chains.get(r["home"], ()),
-                chains.get(r["post"], ()),
+                self._in_scope(chains.get(r["home"], ())),
+                self._in_scope(chains.get(r["post"], ())),
                 int(r["load"]),
                 tuple(float(x) for x in r["ratings"]),
             )
+
+    def _in_scope(
+        self, chain: tuple[tuple[str, str, int], ...]
+    ) -> tuple[tuple[str, str, int], ...]:
+        """A place's chain when the place lies in the scope (its chain passes the scope's
+        region); none otherwise: a place outside the scope is neither shown nor judged."""
+        if self.scope.whole_city or any(x[0] == self.scope.region_id for x in chain):
+            return chain
+        return ()
 
     def _by_bound(self, demand: _Demand) -> list[str]:
         bounds = {pid: self._bound(demand, pid) for pid in self._eligible(demand)}

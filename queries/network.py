@@ -48,6 +48,7 @@ from scipy import sparse
 from graph.model import RegionLevel
 from queries.errors import BadArgumentError, NotFoundError
 from queries.partners import UnitKind, UnitRef
+from queries.scope import WHOLE_CITY, Scope, scoped_region
 
 # --- Cypher ---------------------------------------------------------------------------------
 
@@ -271,6 +272,7 @@ async def find_brokers(
     as_of: date | None = None,
     limit: int = 10,
     samples: int | None = None,
+    scope: Scope = WHOLE_CITY,
 ) -> BrokersResult:
     """Rank units by betweenness centrality on the active horizontal network.
 
@@ -280,21 +282,24 @@ async def find_brokers(
     projection; only units are ranked (ties by id). :func:`betweenness` computes it exactly
     while ``n · (n + m)`` stays within ``EXACT_WORK`` (about 8 s); above that — or when
     ``samples`` is given — it is estimated from that many source nodes drawn with a fixed
-    seed and rescaled to the whole, and the result says so. Raises ``NotFoundError`` for an
-    unknown region, ``BadArgumentError`` for a limit outside 1–1000 or samples below 1.
+    seed and rescaled to the whole, and the result says so. Under a ``scope`` the network
+    is the scope's (no region: the scope's own). Raises ``NotFoundError`` for an unknown
+    region or one outside the scope, ``BadArgumentError`` for a limit outside 1–1000 or
+    samples below 1.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise BadArgumentError(f"limit must be in 1–{MAX_LIMIT}, got {limit!r}")
     if samples is not None and samples < 1:
         raise BadArgumentError(f"samples must be at least 1, got {samples!r}")
     as_of = as_of or date.today()
-    scope = await _scope(driver, database, region_id, as_of, include_non_members)
+    region_id = await scoped_region(driver, database, scope, region_id)
+    net = await _scope(driver, database, region_id, as_of, include_non_members)
     key = ("brokers", view, samples)
-    measured = await _cached(scope, key, lambda: _measure_brokers(scope.data, view, samples))
+    measured = await _cached(net, key, lambda: _measure_brokers(net.data, view, samples))
     graph_size, components, exact, used, values, degrees = measured
     n = graph_size[0]
     pairs = (n - 1) * (n - 2) / 2
-    units = scope.data.units
+    units = net.data.units
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
     brokers = tuple(
         Broker(
@@ -307,7 +312,7 @@ async def find_brokers(
         for rank, (uid, value) in enumerate(ranked, start=1)
     )
     return BrokersResult(
-        region=scope.region,
+        region=net.region,
         as_of=as_of,
         view=view,
         include_non_members=include_non_members,
@@ -329,6 +334,7 @@ async def find_clusters(
     as_of: date | None = None,
     min_size: int = 2,
     resolution: float = 1.0,
+    scope: Scope = WHOLE_CITY,
 ) -> ClustersResult:
     """Communities of units that work together: Louvain on the weighted unit projection.
 
@@ -337,24 +343,26 @@ async def find_clusters(
     of at least ``min_size`` units lists its units (by ties inside it), its main scenarios —
     the most frequent tags among the topics of active agreements with two or more parties in
     the cluster and the scenarios of active resources its units own — and its internal and
-    external ties. Raises ``NotFoundError`` for an unknown region, ``BadArgumentError`` for a
-    min_size below 1 or a resolution that is not positive.
+    external ties. Under a ``scope`` the network is the scope's. Raises ``NotFoundError``
+    for an unknown region or one outside the scope, ``BadArgumentError`` for a min_size
+    below 1 or a resolution that is not positive.
     """
     if min_size < 1:
         raise BadArgumentError(f"min_size must be at least 1, got {min_size!r}")
     if not (math.isfinite(resolution) and resolution > 0):
         raise BadArgumentError(f"resolution must be positive, got {resolution!r}")
     as_of = as_of or date.today()
-    scope = await _scope(driver, database, region_id, as_of, include_non_members)
+    region_id = await scoped_region(driver, database, scope, region_id)
+    net = await _scope(driver, database, region_id, as_of, include_non_members)
     key = ("clusters", resolution)
     modularity, communities = await _cached(
-        scope, key, lambda: _measure_clusters(scope.data, resolution)
+        net, key, lambda: _measure_clusters(net.data, resolution)
     )
     # Communities come largest first, so the listed ones keep their numbers.
     clusters = tuple(c for c in communities if c.size >= min_size)
-    data = scope.data
+    data = net.data
     return ClustersResult(
-        region=scope.region,
+        region=net.region,
         as_of=as_of,
         include_non_members=include_non_members,
         resolution=resolution,
@@ -376,6 +384,7 @@ async def collaboration_index(
     as_of: date | None = None,
     since: date | None = None,
     limit: int = 100,
+    scope: Scope = WHOLE_CITY,
 ) -> CollaborationResult:
     """The horizontal collaboration index (横向协同指数) per unit and per region.
 
@@ -392,8 +401,9 @@ async def collaboration_index(
     ``level`` inside the filter region (units sitting above that level count only in the
     overall figure); regions with no active unit are not listed.
 
-    Raises ``NotFoundError`` for an unknown region, ``BadArgumentError`` for an unknown
-    level, a level not below the filter region's, or a limit outside 1–1000.
+    Under a ``scope`` the network is the scope's. Raises ``NotFoundError`` for an unknown
+    region or one outside the scope, ``BadArgumentError`` for an unknown level, a level not
+    below the filter region's, or a limit outside 1–1000.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise BadArgumentError(f"limit must be in 1–{MAX_LIMIT}, got {limit!r}")
@@ -402,15 +412,16 @@ async def collaboration_index(
     except ValueError:
         raise BadArgumentError(f"unknown region level {level!r}") from None
     as_of = as_of or date.today()
-    scope = await _scope(driver, database, region_id, as_of, include_non_members)
-    if scope.region_rank is not None and level.rank <= scope.region_rank:
+    region_id = await scoped_region(driver, database, scope, region_id)
+    net = await _scope(driver, database, region_id, as_of, include_non_members)
+    if net.region_rank is not None and level.rank <= net.region_rank:
         raise BadArgumentError(f"level {level} is not below the level of region {region_id!r}")
     key = ("collaboration", level, since)
     overall, regions, units = await _cached(
-        scope, key, lambda: _measure_collaboration(scope.data, scope.region, level, since)
+        net, key, lambda: _measure_collaboration(net.data, net.region, level, since)
     )
     return CollaborationResult(
-        region=scope.region,
+        region=net.region,
         as_of=as_of,
         since=since,
         include_non_members=include_non_members,

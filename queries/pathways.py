@@ -33,6 +33,12 @@ units (unique ``Unit.id`` index). Neo4j counts relationship paths that may revis
 is asked for more than ``k`` and ``select_paths`` keeps distinct simple node paths (asking again
 for more when that cannot be settled); a second query describes the chosen paths' nodes and
 every tie between consecutive nodes.
+
+Under a scope (``queries.scope``) both end units must lie in it (otherwise they read as
+unknown); a path may run through nodes outside it, which are shown redacted: a unit by its
+name only, a person, agreement or resource by a generic name, each with an
+``outside-scope-<n>`` id that is stable within the answer (so the steps still join up), and
+never a category or membership.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from typing import Any, Final, LiteralString
 from neo4j import AsyncDriver
 
 from queries.errors import BadArgumentError, NotFoundError
+from queries.scope import IN_SCOPE, WHOLE_CITY, Scope
 
 DEFAULT_K: Final = 3
 DEFAULT_MAX_HOPS: Final = 6
@@ -110,16 +117,21 @@ _NODE_KINDS: Final[dict[str, NodeKind]] = {
 # --- Cypher ------------------------------------------------------------------------------------
 
 # §1: the two end units, and whether each takes part at all (active); unique index on Unit.id.
-FIND_ENDS: Final = """
+FIND_ENDS: Final = (
+    """
 UNWIND $ids AS id
-MATCH (u:Unit {id: id})
-WHERE NOT u:Retired
+MATCH (n:Unit {id: id})
+WHERE NOT n:Retired AND """
+    + IN_SCOPE
+    + """
+WITH id, n AS u
 RETURN u.id AS id,
        CASE WHEN u:PartyOrg THEN 'PartyOrg' ELSE 'Organization' END AS label,
        u.name AS name,
        coalesce(u.type, u.kind) AS category,
        NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false)) AS active
 """
+)
 
 # §1: the shortest relationship paths from unit A to unit B over the allowed ties. Neo4j 5.26
 # takes neither the path count nor the quantifier as a parameter, so each variant is the
@@ -179,7 +191,8 @@ SHORTEST_PATHS: Final[dict[tuple[int, int], LiteralString]] = {
 
 # §1: what the chosen paths show: their nodes (never a phone) and every allowed tie between
 # consecutive nodes, parallel ones included; element-id seeks, then Expand(Into) per pair.
-DESCRIBE_PATHS: Final = """
+DESCRIBE_PATHS: Final = (
+    """
 CALL () {
   UNWIND $elements AS element
   MATCH (n) WHERE elementId(n) = element
@@ -190,7 +203,10 @@ CALL () {
             WHERE l IN ['Organization', 'PartyOrg', 'Person', 'Agreement', 'Resource']][0],
     name: coalesce(n.name, n.id),
     category: coalesce(n.type, n.kind),
-    member: n.is_party_member
+    member: n.is_party_member,
+    inside: """
+    + IN_SCOPE
+    + """
   }) AS nodes
 }
 CALL () {
@@ -205,6 +221,7 @@ CALL () {
 }
 RETURN nodes, ties
 """
+)
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -319,6 +336,7 @@ async def paths_between(
     as_of: date | None = None,
     tie_kinds: Iterable[TieKind | str] | None = None,
     include_non_members: bool = False,
+    scope: Scope = WHOLE_CITY,
 ) -> PathwaysResult:
     """Return up to ``k`` shortest paths of at most ``max_hops`` ties from unit A to unit B.
 
@@ -329,7 +347,10 @@ async def paths_between(
     type and direction, vertical or not) and a one-line Chinese explanation. No path within
     the limit, or an end unit that is inactive at ``as_of``, gives an empty ``paths``.
 
-    Raises ``NotFoundError`` when ``from_id`` or ``to_id`` is not a (non-retired) unit, and
+    Under a ``scope``, nodes outside it are redacted (module docstring).
+
+    Raises ``NotFoundError`` when ``from_id`` or ``to_id`` is not a (non-retired) unit in
+    the scope, and
     ``BadArgumentError`` when they are equal, ``k`` is outside 1..20, ``max_hops`` outside
     1..10, or the tie kinds are unknown or leave nothing to walk.
     """
@@ -354,9 +375,14 @@ async def paths_between(
     # search nothing to find; paths found between inactive ends are dropped.
     (records, _, _), found = await asyncio.gather(
         driver.execute_query(
-            FIND_ENDS, ids=[from_id, to_id], as_of=day, database_=database, routing_="r"
+            FIND_ENDS,
+            ids=[from_id, to_id],
+            as_of=day,
+            **scope.params(),
+            database_=database,
+            routing_="r",
         ),
-        _search(driver, database, k, max_hops, params),
+        _search(driver, database, k, max_hops, params, scope),
     )
     ends = {r["id"]: r for r in records}
     for unit_id in (from_id, to_id):
@@ -395,7 +421,12 @@ def _allowed_kinds(
 
 
 async def _search(
-    driver: AsyncDriver, database: str, k: int, max_hops: int, params: dict[str, Any]
+    driver: AsyncDriver,
+    database: str,
+    k: int,
+    max_hops: int,
+    params: dict[str, Any],
+    scope: Scope,
 ) -> tuple[Path, ...]:
     """Ask Neo4j for enough shortest relationship paths to settle the ``k`` node paths."""
     requested = _PATHS_SMALL if 4 * k <= _PATHS_SMALL else _PATHS_LARGE
@@ -420,10 +451,15 @@ async def _search(
         elements=sorted({e for path in chosen for e in path.elements}),
         pairs=sorted({pair for path in chosen for pair in itertools.pairwise(path.elements)}),
         types=params["types"],
+        **scope.params(),
         database_=database,
         routing_="r",
     )
-    nodes = {n["element"]: _node(n) for n in records[0]["nodes"]}
+    outside: dict[str, str] = {}
+    nodes = {
+        n["element"]: _node(n) if n["inside"] else _redacted(_node(n), n["element"], outside)
+        for n in records[0]["nodes"]
+    }
     ties: dict[tuple[str, str], list[PathTie]] = {}
     for t in records[0]["ties"]:
         left, right = nodes[t["left"]].id, nodes[t["right"]].id
@@ -499,6 +535,22 @@ def _node(record: Any) -> PathNode:
         category=None if kind is NodeKind.PERSON else record["category"],
         is_party_member=bool(record["member"]) if kind is NodeKind.PERSON else None,
     )
+
+
+# What a node outside the caller's scope is called on a path (units keep their names).
+_OUTSIDE_NAMES: Final[dict[NodeKind, str]] = {
+    NodeKind.PERSON: "辖区外人员",
+    NodeKind.AGREEMENT: "辖区外共建协议",
+    NodeKind.RESOURCE: "辖区外资源",
+}
+
+
+def _redacted(node: PathNode, element: str, outside: dict[str, str]) -> PathNode:
+    """``node`` as a caller outside whose scope it lies sees it: a unit by name only,
+    anything else by a generic name; its id a placeholder stable within the answer."""
+    alias = outside.setdefault(element, f"outside-scope-{len(outside) + 1}")
+    name = node.name if node.is_unit else _OUTSIDE_NAMES[node.kind]
+    return PathNode(id=alias, kind=node.kind, name=name)
 
 
 def _path(

@@ -1,4 +1,9 @@
-"""What the graph holds: node and relationship counts, for status pages and the API."""
+"""What the graph holds: node and relationship counts, for status pages and the API.
+
+Under a scope (a region subtree) only the entities lying in it are counted, kind by kind,
+with the list queries of ``queries.entities``; relationships are counted for the whole city
+only (counting those between in-scope nodes would walk the scope's every tie per request).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from neo4j import AsyncDriver
+
+from queries.entities import Kind, ListFilter, count_entities
+from queries.scope import Scope
 
 # Node counts per label, from the count store (no scan).
 NODE_COUNTS: Final = """
@@ -39,8 +47,18 @@ class GraphCounts:
     relationships: tuple[Count, ...]
 
 
-async def graph_counts(driver: AsyncDriver, database: str) -> GraphCounts:
-    """Return the number of nodes per label and relationships per type."""
+async def graph_counts(driver: AsyncDriver, database: str, scope: Scope) -> GraphCounts:
+    """Return the number of nodes per label and relationships per type.
+
+    For a scope below the whole city: the entities of each kind lying in it (kinds in
+    label order, none left out even at zero) and no relationship counts.
+    """
+    if not scope.whole_city:
+        counts = [
+            Count(kind.value, await count_entities(driver, database, kind, ListFilter(), scope))
+            for kind in sorted(Kind, key=lambda k: k.value)
+        ]
+        return GraphCounts(nodes=tuple(counts), relationships=())
     nodes, _, _ = await driver.execute_query(NODE_COUNTS, database_=database, routing_="r")
     rels, _, _ = await driver.execute_query(RELATIONSHIP_COUNTS, database_=database, routing_="r")
     return GraphCounts(

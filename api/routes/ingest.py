@@ -114,6 +114,6 @@ async def upload_dataset(
             keep_extra=keep_extra,
             recheck=recheck,
             driver=request.app.state.sync_driver,
-            user=f"api-key:{principal.key_id}",
+            user=principal.subject,
         )
     return {**result.summary(), "report": result.report.to_dict()}

@@ -7,6 +7,8 @@ from neo4j import Driver
 
 from api.app import create_app
 from cobuild.settings import Settings
+from graph.keys import create_key
+from graph.model import Role
 
 
 def test_health_ready_and_graphql(empty_graph: Driver, neo4j_settings: Settings) -> None:
@@ -15,12 +17,16 @@ def test_health_ready_and_graphql(empty_graph: Driver, neo4j_settings: Settings)
         "-[:PART_OF]->(:Region {id: 'R0', name: '青岛市'})",
         database_=neo4j_settings.neo4j_database,
     )
+    key = create_key(
+        empty_graph, neo4j_settings.neo4j_database, role=Role.ADMIN, region_id=None, name="t"
+    )
     with TestClient(create_app(neo4j_settings)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").json() == {"status": "ready"}
         response = client.post(
             "/graphql",
             json={"query": "{ graphStats { nodes { name count } relationships { name count } } }"},
+            headers={"Authorization": f"Bearer {key}"},
         )
         data = response.json()["data"]["graphStats"]
         assert {"name": "Region", "count": 2} in data["nodes"]
