@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from api.errors import CodedErrors, masking, not_found
+from api.explore import ExploreQuery
 from api.questions import QuestionQuery
 from api.types import (
     AgreementType,
@@ -319,7 +320,7 @@ class Query:
         return [SearchHitType(score=h.score, entity=to_type(h.record)) for h in hits]  # type: ignore[arg-type]
 
 
-RootQuery = merge_types("Query", (Query, QuestionQuery))
+RootQuery = merge_types("Query", (Query, QuestionQuery, ExploreQuery))
 
 
 def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
