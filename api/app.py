@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from strawberry.fastapi import GraphQLRouter
@@ -12,13 +13,17 @@ from api.context import Context
 from api.loaders import build_loaders
 from api.metrics import install_metrics
 from api.routes import health, ingest
+from api.routes.explorer import WEB_DIST, mount_explorer
 from api.schema import schema
 from cobuild.settings import Settings
 from graph.connection import create_async_driver, create_driver
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for ``settings``; the driver opens at start-up and closes at shutdown."""
+def create_app(settings: Settings, web_dist: Path = WEB_DIST) -> FastAPI:
+    """Build the app for ``settings``; the driver opens at start-up and closes at shutdown.
+
+    The explorer page (built into ``web_dist``) is served at ``/``.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,4 +53,5 @@ def create_app(settings: Settings) -> FastAPI:
         GraphQLRouter(schema, context_getter=context_getter, graphql_ide="graphiql"),
         prefix="/graphql",
     )
+    mount_explorer(app, web_dist)  # last: it answers every path no route took
     return app
