@@ -270,7 +270,16 @@ function visible(node: ApiNode): boolean {
   return true;
 }
 
+// Large views drop edges and labels while the camera moves (sigma's own switches): panning
+// stays fluid where a software-rendered browser could not redraw thousands of edges per frame.
+const LARGE_VIEW = 1500;
+
 function restyle(): void {
+  const large = graph.order > LARGE_VIEW;
+  if (renderer.getSetting("hideEdgesOnMove") !== large) {
+    renderer.setSetting("hideEdgesOnMove", large);
+    renderer.setSetting("hideLabelsOnMove", large);
+  }
   graph.forEachNode((id) => {
     const node = nodeData.get(id);
     if (!node) return;
@@ -382,8 +391,12 @@ async function openNodes(ids: string[], expand = false): Promise<void> {
   }
 }
 
+// Nodes whose every neighbour has been asked for: growing a view expands only the frontier.
+const expandedAll = new Set<string>();
+
 async function expand_(ids: string[], ties: TieKind[] | null, limit = 200): Promise<number> {
   const result = await api.neighbourhood(ids, ties, state.asOf, limit);
+  if (!ties || ties.length === api.TIE_KINDS.length) for (const id of ids) if (!result.truncated) expandedAll.add(id);
   const added = addData(result.nodes, result.edges, ids.length === 1 ? ids[0] : null);
   applyLayout();
   if (result.truncated) toast(t("details.truncated", { n: result.nodes.length, total: result.total }), true);
@@ -391,13 +404,15 @@ async function expand_(ids: string[], ties: TieKind[] | null, limit = 200): Prom
   return added;
 }
 
-/** Expands every node on the canvas, 500 at a time (used to grow large views). */
+/** Expands every node of the canvas not expanded yet, 100 at a time (grows large views). */
 async function expandAll(limitPerCall = 500): Promise<number> {
-  const ids = graph.nodes();
+  const frontier = graph.filterNodes((id) => !expandedAll.has(id));
   let added = 0;
-  for (let i = 0; i < ids.length; i += 500) {
-    const result = await api.neighbourhood(ids.slice(i, i + 500), null, state.asOf, limitPerCall);
+  for (let i = 0; i < frontier.length; i += 100) {
+    const batch = frontier.slice(i, i + 100);
+    const result = await api.neighbourhood(batch, null, state.asOf, limitPerCall);
     added += addData(result.nodes, result.edges);
+    if (!result.truncated) for (const id of batch) expandedAll.add(id);
   }
   applyLayout(false);
   return added;
@@ -513,11 +528,11 @@ function propsList(node: ApiNode, e: Record<string, unknown>): HTMLElement {
     case "ORGANIZATION":
       add("prop.employees", e.employees);
       add("prop.address", e.address);
-      add("filters.region", name(e.region));
+      add("prop.region", name(e.region));
       break;
     case "PARTY_ORG":
       add("prop.members", (e.members as { totalCount: number }).totalCount);
-      add("filters.region", name(e.region));
+      add("prop.region", name(e.region));
       add("prop.validity", [e.foundedOn, e.validTo].filter(Boolean).join(" – "));
       add("prop.active", node.active ? t("active") : t("inactive"));
       break;
@@ -859,7 +874,7 @@ async function openHit(id: string): Promise<void> {
   await guarded(async () => {
     await openNodes([id], true);
     select(id);
-    window.setTimeout(() => focusNode(id), 300);
+    renderer.getCamera().animatedReset({ duration: 300 });
   });
 }
 
@@ -1152,6 +1167,7 @@ function bind(): void {
     stopForce();
     graph.clear();
     nodeData.clear();
+    expandedAll.clear();
     highlight = null;
     clearGaps();
     select(null);
