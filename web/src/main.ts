@@ -289,6 +289,16 @@ function restyle(): void {
       hidden: !visible(node) && id !== state.selected,
     });
   });
+  // Agreements and skills have no place: under a region filter they show only beside
+  // something shown, instead of floating unattached.
+  if (state.region) {
+    graph.forEachNode((id, attrs) => {
+      const node = nodeData.get(id);
+      if (!node || attrs.hidden || node.regions.length > 0 || id === state.selected) return;
+      const anchored = graph.neighbors(id).some((n) => nodeData.get(n)?.regions.length && !graph.getNodeAttribute(n, "hidden"));
+      if (!anchored) graph.setNodeAttribute(id, "hidden", true);
+    });
+  }
   renderLegend();
   renderCounts();
   $("empty-state").hidden = graph.order > 0;
@@ -500,7 +510,7 @@ async function renderDetails(): Promise<void> {
   const body = el("div");
   loadingInto(body);
   const gap = gapInfo.get(id);
-  const why = gap ? [el("div", "section-title", t("details.why")), el("div", "why", `${t(`gap.${gap.kind}`)}：${gap.reason}`)] : [];
+  const why = gap ? [el("div", "section-title", t("details.why")), el("div", "why", `${t(`gap.${gap.kind}`)}${lang() === "zh" ? "：" : ": "}${gap.reason}`)] : [];
   root.replaceChildren(head, ...why, actions, el("div", "section-title", t("details.expandBy")), ties, body);
 
   const entity = await guarded(() => api.details(node.kind, id), body);
@@ -735,8 +745,8 @@ async function runGaps(): Promise<void> {
   state.gaps = true;
   highlight = null;
   document.body.dataset.gaps = String(gapInfo.size);
-  $("overlay-badge").hidden = false;
-  $("overlay-badge").textContent = `${t("gaps.overlay")} · ${t("gaps.shownOf", { n: found.nodes.length })}`;
+  gapsShown = found.nodes.length;
+  renderBadge();
   applyLayout();
   restyle();
   renderer.refresh();
@@ -812,6 +822,14 @@ async function runGaps(): Promise<void> {
     list,
   );
   saveUrlSoon();
+}
+
+let gapsShown = 0;
+
+function renderBadge(): void {
+  const badge = $("overlay-badge");
+  badge.hidden = !state.gaps;
+  badge.textContent = `${t("gaps.overlay")} · ${t("gaps.shownOf", { n: gapsShown })}`;
 }
 
 function clearGaps(): void {
@@ -989,6 +1007,7 @@ function switchLang(next: Lang): void {
   fillChips();
   renderLegend();
   renderCounts();
+  renderBadge();
   renderDetails();
   saveUrlSoon();
 }
