@@ -322,6 +322,13 @@ def test_the_link_reopens_the_view(observed: dict[str, Any]) -> None:
     assert link["selected"] == link["expectedSelected"]
 
 
+def test_an_api_key_is_sent_as_bearer_and_kept_for_the_session(observed: dict[str, Any]) -> None:
+    key = observed["apiKey"]
+    assert key["authorization"] == "Bearer cb_e2e_not_a_real_key"
+    assert key["stored"] == "cb_e2e_not_a_real_key"
+    assert key["cleared"] is None
+
+
 def test_language_switch_and_api_errors(observed: dict[str, Any]) -> None:
     assert observed["english"]["lang"] == "en"
     assert observed["english"]["tabs"] == ["Details", "Pathways", "Partners", "Gaps"]

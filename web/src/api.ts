@@ -41,7 +41,11 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
     } catch (exc) {
       throw new ApiError(t("error.network", { message: (exc as Error).message }));
     }
-    if (response.status === 401) throw new ApiError(t("error.unauthorized"), "UNAUTHENTICATED");
+    if (response.status === 401) {
+      // With a key the API's own words say what is wrong with it (invalid, revoked …).
+      const detail = key ? await response.json().then((b: { detail?: string }) => b.detail ?? "", () => "") : "";
+      throw new ApiError(detail ? `${t("error.unauthorized")}（${detail}）` : t("error.unauthorized"), "UNAUTHENTICATED");
+    }
     let body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
     try {
       body = await response.json();

@@ -318,9 +318,10 @@ function renderLegend(): void {
   if (state.gaps) {
     const group = el("div");
     group.append(el("div", "legend-group-title", t("legend.gaps")));
+    const onCanvas = new Map<GapKind, number>();
+    for (const [id, gap] of gapInfo) if (graph.hasNode(id)) onCanvas.set(gap.kind, (onCanvas.get(gap.kind) ?? 0) + 1);
     for (const kind of Object.keys(GAP_COLORS) as GapKind[]) {
-      const count = [...gapInfo.values()].filter((g) => g.kind === kind && graph.hasNode(idOfGap(g))).length;
-      group.append(legendItem(GAP_COLORS[kind], t(`gap.${kind}`), count));
+      group.append(legendItem(GAP_COLORS[kind], t(`gap.${kind}`), onCanvas.get(kind) ?? 0));
     }
     root.append(group);
   }
@@ -339,11 +340,6 @@ function renderLegend(): void {
     }
     root.append(group);
   }
-}
-
-function idOfGap(_g: { kind: GapKind; reason: string }): string {
-  for (const [id, info] of gapInfo) if (info === _g) return id;
-  return "";
 }
 
 function legendItem(color: string, text: string, count: number): HTMLElement {

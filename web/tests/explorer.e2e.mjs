@@ -312,6 +312,22 @@ async function sampleRun() {
   await page.click("#lang-zh");
   observed.chinese = { tabs: await page.$$eval("#tabs button", (xs) => xs.map((x) => x.textContent)) };
 
+  // An API key typed in is kept for the tab's session and sent as a bearer token.
+  await page.click("#key-button");
+  await page.fill("#key-input", "cb_e2e_not_a_real_key");
+  await page.click('#key-dialog button[value="save"]');
+  const [request] = await Promise.all([
+    page.waitForRequest((r) => r.url().endsWith("/graphql") && r.method() === "POST"),
+    page.type("#search-input", "湛山"),
+  ]);
+  observed.apiKey = {
+    authorization: request.headers()["authorization"] ?? null,
+    stored: await page.evaluate(() => sessionStorage.getItem("cobuild.apiKey")),
+  };
+  await page.click("#key-button");
+  await page.click('#key-dialog button[value="clear"]');
+  observed.apiKey.cleared = await page.evaluate(() => sessionStorage.getItem("cobuild.apiKey"));
+
   // An error from the API is said clearly.
   await ready(page, `${BASE}/#tab=paths&from=NO-SUCH-UNIT&to=${encodeURIComponent(pw[0][2])}`);
   await settled(page);
