@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI, Request, Response
@@ -17,6 +18,7 @@ from api.limits import install_limits
 from api.loaders import build_loaders
 from api.metrics import install_metrics
 from api.routes import health, ingest
+from api.routes.explorer import WEB_DIST, mount_explorer
 from api.schema import schema
 from api.security import CurrentPrincipal
 from cobuild.logs import get_logger
@@ -27,8 +29,11 @@ from graph.errors import Neo4jUnavailableError
 log = get_logger(__name__)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for ``settings``; the driver opens at start-up and closes at shutdown."""
+def create_app(settings: Settings, web_dist: Path = WEB_DIST) -> FastAPI:
+    """Build the app for ``settings``; the driver opens at start-up and closes at shutdown.
+
+    The explorer page (built into ``web_dist``) is served at ``/``.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         GraphQLRouter(schema, context_getter=context_getter, graphql_ide="graphiql"),
         prefix="/graphql",
     )
+    mount_explorer(app, web_dist)  # last: it answers every path no route took
     return app
 
 

@@ -22,6 +22,7 @@ from strawberry.types import Info
 from api.audit import AuditQuery
 from api.context import Context
 from api.errors import CodedErrors, masking, not_found
+from api.explore import ExploreQuery
 from api.limits import QueryCostLimiter
 from api.questions import QuestionQuery
 from api.types import (
@@ -330,7 +331,7 @@ class Query:
         return [SearchHitType(score=h.score, entity=to_type(h.record)) for h in hits]  # type: ignore[arg-type]
 
 
-RootQuery = merge_types("Query", (Query, QuestionQuery, AuditQuery))
+RootQuery = merge_types("Query", (Query, QuestionQuery, ExploreQuery, AuditQuery))
 
 
 def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything cobuild needs from the project's own files, on a fresh machine:
-# uv (from PyPI), the locked Python environment, and the Neo4j launcher (from Maven Central).
+# uv (from PyPI), the locked Python environment, the Neo4j launcher (from Maven Central),
+# Chromium (Debian) and the explorer page (npm).
 # Safe to run again: each step is skipped when already up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,24 @@ audit=tests/api/http_audit
 if [ ! -d "$audit/node_modules/graphql-http" ] || [ "$audit/package-lock.json" -nt "$audit/node_modules" ]; then
   echo "==> GraphQL-over-HTTP audit suite (npm ci)"
   npm ci --prefix "$audit" --no-audit --no-fund --silent
+fi
+
+# Debian's Chromium (and CJK fonts, so screenshots show Chinese) for the browser tests.
+if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  echo "==> Chromium and CJK fonts for the browser tests (apt)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk
+fi
+
+# The explorer page (web/): dependencies from its lock, then the build FastAPI serves at /.
+if [ ! -d web/node_modules/sigma ] || [ web/package-lock.json -nt web/node_modules ]; then
+  echo "==> explorer page dependencies (npm ci)"
+  npm ci --prefix web --no-audit --no-fund --silent
+fi
+if [ ! -f web/dist/index.html ] \
+  || [ -n "$(find web/src web/index.html web/package-lock.json web/vite.config.ts web/tsconfig.json -newer web/dist/index.html -print -quit)" ]; then
+  echo "==> building the explorer page (tsc + vite)"
+  npm run build --prefix web --silent
 fi
