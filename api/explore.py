@@ -58,6 +58,7 @@ class ExploreQuery:
             tie_kinds,
             as_of=as_of,
             limit=limit,
+            scope=ctx.scope,
         )
 
     @strawberry.field(description="Nodes by id (≤ 500) and every tie among them · 子图")
@@ -68,4 +69,6 @@ class ExploreQuery:
         as_of: date | None = None,
     ) -> explore.Subgraph:
         ctx = info.context
-        return await explore.subgraph(ctx.driver, ctx.database, [str(i) for i in ids], as_of=as_of)
+        return await explore.subgraph(
+            ctx.driver, ctx.database, [str(i) for i in ids], as_of=as_of, scope=ctx.scope
+        )

@@ -43,6 +43,7 @@ from neo4j.time import Date
 
 from queries.entities import Kind
 from queries.errors import BadArgumentError
+from queries.scope import IN_SCOPE, WHOLE_CITY, Scope
 
 MAX_LIMIT: Final = 500
 MAX_IDS: Final = 500
@@ -137,7 +138,8 @@ class Subgraph:
 
 
 # The seed nodes of any kind by id (one lookup on each label's unique id constraint).
-_SEEDS: Final = """
+_SEEDS: Final = (
+    """
 UNWIND $ids AS id
 CALL (id) {
   MATCH (n:Unit {id: id}) RETURN n
@@ -148,8 +150,11 @@ CALL (id) {
   UNION MATCH (n:Region {id: id}) RETURN n
   UNION MATCH (n:Demand {id: id}) RETURN n
 }
-WITH DISTINCT n WHERE NOT n:Retired
+WITH DISTINCT n WHERE NOT n:Retired AND """
+    + IN_SCOPE
+    + """
 """
+)
 
 # What describes a node ``m`` for drawing: its region chain (IN_REGION/RESIDES_IN then
 # PART_OF), a party organisation's member count, and whether it is active at $as_of.
@@ -159,6 +164,9 @@ CALL (m) {
     MATCH (m:Region)-[:PART_OF*0..]->(g:Region) RETURN g.id AS g
     UNION
     MATCH (m)-[:IN_REGION|RESIDES_IN]->(:Region)-[:PART_OF*0..]->(g:Region) RETURN g.id AS g
+  }
+  WITH g WHERE $scope_region IS NULL OR EXISTS {
+    MATCH (:Region {id: g})-[:PART_OF*0..8]->(:Region {id: $scope_region})
   }
   RETURN collect(g) AS regions
 }
@@ -186,6 +194,13 @@ WHERE type(r) IN $types AND NOT m:Retired AND r.retired_run IS NULL
   AND (NOT m:Agreement OR (coalesce(m.signed_on <= $as_of, true)
                            AND coalesce(m.expires_on >= $as_of, true)))
   AND (NOT m:PartyOrg OR coalesce(m.valid_to >= $as_of, true))
+CALL (m) {
+  WITH m AS n
+  RETURN """
+    + IN_SCOPE
+    + """ AS inside
+}
+WITH n, r, m WHERE inside
 WITH m, collect({source: startNode(r).id, target: endNode(r).id, type: type(r)}) AS ties,
      count(DISTINCT n) AS seeds
 ORDER BY seeds DESC, m.id
@@ -290,12 +305,14 @@ async def neighbourhood(
     *,
     as_of: date | None = None,
     limit: int = 200,
+    scope: Scope = WHOLE_CITY,
 ) -> Neighbourhood:
     """The neighbours of the nodes ``ids`` through the kinds of tie ``ties`` (None/empty: all).
 
     Neighbours already among ``ids`` count too (their ties to other seeds are returned).
     At most ``limit`` neighbours, those tied to most seeds first, then by id; ``total`` is how
-    many there were. Unknown ids contribute nothing.
+    many there were. Unknown ids, and nodes outside ``scope`` (seeds or neighbours), contribute
+    nothing; region chains stop at the scope's region.
 
     Raises ``BadArgumentError`` for no ids, more than 500, or ``limit`` outside 1–500.
     """
@@ -308,6 +325,7 @@ async def neighbourhood(
         types=_types(ties),
         as_of=as_of or date.today(),
         limit=limit,
+        **scope.params(),
         database_=database,
         routing_="r",
     )
@@ -323,19 +341,26 @@ async def subgraph(
     ids: list[str],
     *,
     as_of: date | None = None,
+    scope: Scope = WHOLE_CITY,
 ) -> Subgraph:
-    """The nodes ``ids`` (unknown or retired ones listed in ``missing``) and the ties among them.
+    """The nodes ``ids`` (unknown, retired or outside ``scope``: listed in ``missing``) and the
+    ties among them.
 
     Raises ``BadArgumentError`` for no ids or more than 500.
     """
     _check_ids(ids)
     when = as_of or date.today()
     records, _, _ = await driver.execute_query(
-        SUBGRAPH_NODES, ids=ids, as_of=when, database_=database, routing_="r"
+        SUBGRAPH_NODES, ids=ids, as_of=when, **scope.params(), database_=database, routing_="r"
     )
     nodes = tuple(_node(r) for r in records)
     rels, _, _ = await driver.execute_query(
-        SUBGRAPH_EDGES, ids=ids, types=_types(None), database_=database, routing_="r"
+        SUBGRAPH_EDGES,
+        ids=ids,
+        types=_types(None),
+        **scope.params(),
+        database_=database,
+        routing_="r",
     )
     edges = {_edge(r["source"], r["target"], r["type"]): None for r in rels}
     found = {n.id for n in nodes}

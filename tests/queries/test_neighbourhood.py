@@ -13,6 +13,7 @@ from neo4j import AsyncDriver, Driver
 from queries.entities import Kind
 from queries.errors import BadArgumentError
 from queries.neighbourhood import ExploreTie, Neighbourhood, neighbourhood, subgraph
+from queries.scope import Scope
 from tests.conftest import SAMPLE
 from tests.queries.conftest import RunQuery
 
@@ -176,3 +177,28 @@ def test_bad_arguments(
 ) -> None:
     with pytest.raises(BadArgumentError):
         run_query(lambda d, db: neighbourhood(d, db, ids, limit=limit))
+
+
+def test_a_scope_keeps_what_lies_outside_it_out(sample_graph: Driver, run_query: RunQuery) -> None:
+    region = "370202001001"  # a community: its parent street lies outside a scope on it
+    street = next(r["parent_id"] for r in rows("regions") if r["id"] == region)
+    below = {r["id"] for r in rows("regions") if region in region_chain(r["id"])}
+    scope = Scope(region_id=region)
+    found = run_query(
+        lambda d, db: neighbourhood(
+            d, db, [region, street], [ExploreTie.PLACE], as_of=AS_OF, limit=500, scope=scope
+        )
+    )
+    whole = run_query(
+        lambda d, db: neighbourhood(d, db, [region], [ExploreTie.PLACE], as_of=AS_OF, limit=500)
+    )
+    # The street is no seed and no neighbour; everything shown sits inside, chains cut there.
+    assert found.nodes
+    assert street not in {n.id for n in found.nodes}
+    assert {n.id for n in found.nodes} == {n.id for n in whole.nodes} - {street}
+    for node in found.nodes:
+        assert set(node.regions) <= below
+    assert all(street not in (e.source, e.target) for e in found.edges)
+    shown = run_query(lambda d, db: subgraph(d, db, [region, street], as_of=AS_OF, scope=scope))
+    assert [n.id for n in shown.nodes] == [region]
+    assert shown.missing == (street,)
