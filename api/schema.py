@@ -142,9 +142,10 @@ async def _list(
         flt,
         order_by=order_by,
         descending=descending,
-        first=min(size + 1, entities.MAX_PAGE + 1),
+        first=size,
         offset=offset,
         scope=ctx.scope,
+        lookahead=True,
     )
 
     async def total() -> int:

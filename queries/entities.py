@@ -669,15 +669,17 @@ async def list_entities(
     first: int = 50,
     offset: int = 0,
     scope: Scope,
+    lookahead: bool = False,
 ) -> list[Record]:
-    """One page of ``kind`` in ``scope`` matching ``flt``, sorted by ``order_by`` (then id)."""
+    """One page of ``kind`` in ``scope`` matching ``flt``, sorted by ``order_by`` (then id);
+    with ``lookahead``, one record more when there is one (whether a next page exists)."""
     check_page(first, offset)
     records, _, _ = await driver.execute_query(
         LIST_QUERIES[kind],
         **_filter_params(kind, flt, scope),
         order_by=order_by.value,
         descending=descending,
-        first=first,
+        first=first + 1 if lookahead else first,
         offset=offset,
         database_=database,
         routing_="r",

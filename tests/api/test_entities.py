@@ -77,6 +77,12 @@ def test_unknown_id_is_not_found_and_bad_page_is_bad_input(client: TestClient) -
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     too_big = gql(client, "{ organizations(first: 501) { totalCount } }")
     assert too_big["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # The largest page is allowed, for every kind of list (a look-ahead row must not refuse it).
+    largest = gql(client, "{ organizations(first: 500) { totalCount nodes { id } } }")
+    assert "errors" not in largest
+    assert len(largest["data"]["organizations"]["nodes"]) == min(
+        500, largest["data"]["organizations"]["totalCount"]
+    )
     bad_cursor = gql(client, '{ organizations(after: "%%%") { totalCount } }')
     assert bad_cursor["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
