@@ -573,8 +573,9 @@ def _filter_params(flt: ListFilter) -> dict[str, Any]:
 
 
 def check_page(first: int, offset: int) -> None:
-    """Raise ``BadArgumentError`` for a page size outside 0..500 or a negative offset."""
-    if not 0 <= first <= MAX_PAGE:
+    """Raise ``BadArgumentError`` for a page size outside 0..500 (plus the one row a caller
+    may fetch beyond a full page to tell whether another follows) or a negative offset."""
+    if not 0 <= first <= MAX_PAGE + 1:
         raise BadArgumentError(f"first must be between 0 and {MAX_PAGE}, got {first}")
     if offset < 0:
         raise BadArgumentError(f"offset must not be negative, got {offset}")
