@@ -27,9 +27,9 @@ PATHWAYS: Final = """query($from: ID!, $to: ID!) { pathways(from: $from, to: $to
 PARTNERS: Final = """{ partners(unit: "PO-370202001002",
   need: {scenario: "老年助餐", resourceKinds: [VENUE, FUND]}, radiusKm: 3, limit: 3) {
   partners { rank score unit { id name } } } }"""
-COVERAGE: Final = """query($region: ID!) { coverage(regionId: $region) {
-  uncoveredOrganizations { bySector { sector organizations uncovered } }
-  blankAreas { level areas } } }"""
+# One coverage question (the whole report runs all seven, seconds each: not interactive).
+COVERAGE: Final = """query($region: ID!) { uncoveredOrganizations(regionId: $region) {
+  bySector { sector organizations uncovered } items { name reason } } }"""
 MATCHING: Final = """{ matchDemand(demandId: "DM-370202-90005", limit: 3) {
   totalCandidates candidates { rank person { id name } fit } } }"""
 NETWORK: Final = """{ brokers(limit: 3) { brokers { rank unit { id name } betweenness } } }"""
