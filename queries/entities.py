@@ -719,6 +719,9 @@ LIMIT $limit
 _LUCENE_SPECIAL: Final = frozenset('+-&|!(){}[]^"~*?:\\/')
 
 
+MAX_SEARCH_CHARS: Final = 200
+
+
 def lucene_text(text: str) -> str:
     """User text as a Lucene query of plain terms: operators escaped, never interpreted."""
     escaped = "".join(f"\\{c}" if c in _LUCENE_SPECIAL else c for c in text.strip())
@@ -743,11 +746,17 @@ async def search(
 ) -> list[SearchHit]:
     """Entities in ``scope`` whose name (or skill alias) matches ``text``, best first.
 
-    Raises ``BadArgumentError`` for empty text or a limit outside 1..100.
+    Raises ``BadArgumentError`` for empty text, text over ``MAX_SEARCH_CHARS`` or a limit
+    outside 1..100.
     """
     query = lucene_text(text)
     if not query:
         raise BadArgumentError("search text must not be empty")
+    # Each CJK character pair is a Lucene clause: long text overflows Lucene's clause limit.
+    if len(text) > MAX_SEARCH_CHARS:
+        raise BadArgumentError(
+            f"search text must be at most {MAX_SEARCH_CHARS} characters, got {len(text)}"
+        )
     if not 1 <= limit <= 100:
         raise BadArgumentError(f"limit must be between 1 and 100, got {limit}")
     records, _, _ = await driver.execute_query(

@@ -39,9 +39,13 @@ Callers present an API key (`Authorization: Bearer cb_…` or `X-API-Key`), crea
 `uv run cobuild keys create --role …`. Errors carry `extensions.code`: `NOT_FOUND` for an
 unknown id, `BAD_USER_INPUT` for an argument out of range, `UNAVAILABLE` while Neo4j is down;
 anything unexpected is logged and reaches the client as a generic message. Documents nested
-deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens are refused before
-they run (`COBUILD_GRAPHQL_MAX_DEPTH`, `…_MAX_ALIASES`, `…_MAX_TOKENS`); introspection is
-exempt from the depth limit.
+deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens, or whose estimated
+cost is over 50,000 (`QUERY_TOO_COSTLY`) are refused before they run
+(`COBUILD_GRAPHQL_MAX_DEPTH`, `…_MAX_ALIASES`, `…_MAX_TOKENS`, `…_MAX_COST`); introspection is
+exempt. Bodies over 100 KB get HTTP 413 (`PAYLOAD_TOO_LARGE`), more than 600 requests a
+minute or 30 in one second from one key get HTTP 429 with `Retry-After` (`RATE_LIMITED`), a
+query stopped by the database's transaction timeout gets `QUERY_TIMEOUT`. Every limit, its
+setting and default: [security](security.md).
 
 Lists are connections: `first` (default 50, at most 500), `after` (a cursor), `totalCount`,
 `pageInfo { hasNextPage endCursor }`, `edges { cursor node }` or `nodes`, filters in

@@ -246,3 +246,13 @@ def test_the_client_key_is_the_credential_digest_or_the_address() -> None:
     assert bearer != client_key(scope((b"authorization", b"Bearer cb_other")))
     assert client_key(scope((b"x-api-key", b"cb_secret"))).startswith("key:")
     assert client_key(scope()) == "addr:10.0.0.7"
+
+
+def test_a_page_of_500_is_allowed_and_501_refused(client: TestClient) -> None:
+    """Regression: a full page of 500 asked the query layer for 501 rows (one to tell whether
+    another page follows), which it refused as BAD_USER_INPUT."""
+    body = _post(client, "{ people(first: 500) { totalCount pageInfo { hasNextPage } } }").json()
+    assert "errors" not in body
+    assert body["data"]["people"]["pageInfo"]["hasNextPage"] is False
+    refused = _post(client, "{ people(first: 501) { totalCount } }").json()
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

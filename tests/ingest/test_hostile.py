@@ -5,9 +5,15 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
-from ingest.contract import MAX_CELL_CHARS
+from neo4j import Driver
+
+from cobuild.settings import Settings
+from ingest.contract import MAX_CELL_CHARS, TABLES, ColumnKind
+from ingest.pipeline import run_ingest
 from ingest.validate import validate_dataset
+from tests.hostile import CORE, DETACH_DELETE
 from tests.ingest.builders import (
     assert_messages,
     base,
@@ -18,7 +24,7 @@ from tests.ingest.builders import (
     write_jsonl,
 )
 
-CYPHER = "x'}) MATCH (n) DETACH DELETE n //"
+CYPHER = DETACH_DELETE
 SCRIPT = "<script>alert('党建')</script>"
 FORMULA = '=HYPERLINK("http://example.invalid")'
 
@@ -155,3 +161,71 @@ def test_hostile_header_is_clipped(tmp_path: Path) -> None:
     assert len(issue.column) <= 200
     assert len(issue.message_en) < 400
     assert len(issue.message_zh) < 400
+
+
+def _values(row: dict[str, Any]) -> list[Any]:
+    flat: list[Any] = []
+    for value in row.values():
+        flat += value if isinstance(value, list) else [value]
+    return flat
+
+
+def test_every_column_keeps_hostile_text_verbatim_or_refuses_it_with_a_code(
+    tmp_path: Path,
+) -> None:
+    """The core of the hostile corpus in every column of every table: each value either comes
+    out of validation verbatim (as text, to be written as a parameter) or is refused with a
+    coded issue on that cell or its row; nothing crashes."""
+    checked = 0
+    for table in TABLES.values():
+        if not base().get(table.name):
+            continue
+        for column in table.columns:
+            for n, text in enumerate(CORE):
+                tables = base()
+                tables[table.name][0][column.name] = text
+                result = validate_dataset(
+                    write_dataset(tmp_path / f"{table.name}-{column.name}-{n}", tables)
+                )
+                kept = any(text in _values(row) for row in result.tables[table.name])
+                refused = [
+                    i
+                    for i in result.report.issues
+                    # the cell itself, or the row refused for what the value did to it
+                    if i.table == table.name and i.code and (i.column == column.name or i.row == 2)
+                ]
+                assert kept or refused, (table.name, column.name, text[:30])
+                checked += 1
+    assert checked >= 60 * len(CORE)
+
+
+def test_hostile_text_in_every_text_column_is_written_as_data(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    """Every free-text column of a real load holds an injection attempt: the load writes them
+    verbatim, and a canary node outside the dataset survives."""
+    db = neo4j_settings.neo4j_database
+    empty_graph.execute_query("CREATE (:Canary {id: 'canary'})", database_=db)
+    tables = base()
+    poisoned: list[tuple[str, str, str]] = []
+    for table in TABLES.values():
+        rows = tables.get(table.name) or []
+        for column in table.columns:
+            if column.kind is ColumnKind.TEXT and rows and not column.multi:
+                text = f"{CYPHER} {table.name}.{column.name}"
+                rows[0][column.name] = text
+                poisoned.append((table.name, column.name, text))
+    assert len(poisoned) >= 8
+    result = run_ingest(neo4j_settings, write_dataset(tmp_path, tables), driver=empty_graph)
+    assert result.valid, result.report.issues[:3]
+    for table_name, column_name, text in poisoned:
+        records, _, _ = empty_graph.execute_query(
+            "MATCH (n) WHERE $text IN [k IN keys(n) | toString(n[k])] RETURN count(n) AS n",
+            text=text,
+            database_=db,
+        )
+        assert records[0]["n"] == 1, (table_name, column_name)
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (c:Canary {id: 'canary'}) DELETE c RETURN count(c) AS n", database_=db
+    )
+    assert records[0]["n"] == 1
