@@ -38,11 +38,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     async def context_getter(request: Request, principal: CurrentPrincipal) -> Context:
         driver = request.app.state.driver
+        scope = await principal.scope(driver, settings.neo4j_database)
         return Context(
             driver=driver,
             settings=settings,
-            loaders=build_loaders(driver, settings.neo4j_database, principal.scope),
+            loaders=build_loaders(driver, settings.neo4j_database, scope),
             principal=principal,
+            scope=scope,
             client=request.client.host if request.client else None,
         )
 

@@ -36,12 +36,18 @@ with English and Chinese descriptions, is [`api/schema.graphql`](../api/schema.g
 (`uv run cobuild export-schema` rewrites it; a test fails when it is stale).
 
 Callers present an API key (`Authorization: Bearer cb_…` or `X-API-Key`), created with
-`uv run cobuild keys create --role …`. Errors carry `extensions.code`: `NOT_FOUND` for an
-unknown id, `BAD_USER_INPUT` for an argument out of range, `UNAVAILABLE` while Neo4j is down;
-anything unexpected is logged and reaches the client as a generic message. Documents nested
-deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens are refused before
-they run (`COBUILD_GRAPHQL_MAX_DEPTH`, `…_MAX_ALIASES`, `…_MAX_TOKENS`); introspection is
-exempt from the depth limit.
+`uv run cobuild keys create --role …`, or a bearer JWT (HS256/RS256, `iss`/`aud`/`exp`
+checked); without one the answer is 401 (except in the demo). Coordinators and machine
+clients read only their region subtree: ids outside it read as `NOT_FOUND`, lists, counts and
+search cover only it ([security](security.md) has the table of who sees what).
+`Person.phone` is masked; `phone(unmasked: true)` needs a credential granted raw phones and
+is written to the audit log (`auditLog`, admins only). Errors carry `extensions.code`:
+`NOT_FOUND` for an unknown id (or one outside the caller's scope), `FORBIDDEN` for what the
+caller's role may not do, `BAD_USER_INPUT` for an argument out of range, `UNAVAILABLE` while
+Neo4j is down; anything unexpected is logged and reaches the client as a generic message.
+Documents nested deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens
+are refused before they run (`COBUILD_GRAPHQL_MAX_DEPTH`, `…_MAX_ALIASES`, `…_MAX_TOKENS`);
+introspection is exempt from the depth limit.
 
 Lists are connections: `first` (default 50, at most 500), `after` (a cursor), `totalCount`,
 `pageInfo { hasNextPage endCursor }`, `edges { cursor node }` or `nodes`, filters in
