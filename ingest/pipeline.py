@@ -200,8 +200,13 @@ def _run(
                     result.retired[spec.table] = runs.retire_absent(
                         driver, database, spec.table, keys, run_id
                     )
-        if result.elements_written or any(result.retired.values()) or resuming:
-            # Inherited coordinates change only when something was written.
+        if (
+            result.elements_written
+            or any(result.retired.values())
+            or resuming
+            or runs.summaries_missing(driver, database)
+        ):
+            # Derived values change only when something was written (or predate the store).
             derive_started = time.perf_counter()
             runs.derive(driver, database)
             result.derive_seconds = time.perf_counter() - derive_started

@@ -157,6 +157,77 @@ CALL (n, r) {
 } IN TRANSACTIONS OF 10000 ROWS
 """
 
+# --- derived after every load: each region's chain of ancestors --------------------------------
+# Every region carries the ids of the chain from its tree's root down to itself, indexed by
+# level rank (region_path[3] is the street it sits in; '' where the chain skips a level):
+# "the region at a level this sits in" is then one property read instead of a walk up PART_OF
+# — and the regions people reside in are dense nodes, whose PART_OF costs many reads to find.
+# Roots first, then level by level from the top, each region extending its parent's chain (one
+# hop each); written only where it changed.
+DERIVE_ROOT_PATHS: Final = """
+MATCH (r:Region)
+WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) }
+WITH r, [i IN range(1, r.level_rank) | ''] + r.id AS path
+WHERE NOT coalesce(r.region_path = path, false)
+SET r.region_path = path
+"""
+DERIVE_REGION_PATHS: Final = """
+MATCH (r:Region {level: $level})-[:PART_OF]->(p:Region)
+WITH r, p.region_path + [i IN range(size(p.region_path), r.level_rank - 1) | ''] + r.id AS path
+WHERE NOT coalesce(r.region_path = path, false)
+CALL (r, path) {
+  SET r.region_path = path
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+# --- derived after every load: what each unit's people can do --------------------------------
+# The distinct (skill, level, certified) held by a unit's linked people (employees of an
+# organization, members of a party organisation), as three parallel lists on the unit, sorted:
+# partners with no need (questions.md §2) compare thousands of nearby units by what their
+# people hold, and a unit's own lists cost one property read where its people cost thousands of
+# relationship hops. Written only where they changed.
+DERIVE_UNIT_SKILLS: Final = """
+MATCH (b:Unit)
+CALL (b) {
+  OPTIONAL MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+  WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
+  WITH DISTINCT s.id AS skill, coalesce(h.level, 3) AS level,
+       coalesce(h.certified, false) AS certified
+  ORDER BY skill, level, certified
+  RETURN collect(skill) AS skills, collect(level) AS levels, collect(certified) AS certified
+}
+WITH b, skills, levels, certified
+WHERE NOT coalesce(b.offer_skill_ids = skills AND b.offer_skill_levels = levels
+                   AND b.offer_skill_certified = certified, false)
+CALL (b, skills, levels, certified) {
+  SET b.offer_skill_ids = skills, b.offer_skill_levels = levels,
+      b.offer_skill_certified = certified
+} IN TRANSACTIONS OF 5000 ROWS
+"""
+
+# --- derived after every load: party members each organization employs ----------------------
+# Member ratios and uncovered organizations (questions.md §3) weigh every organization of the
+# city by its member employees; counted once per load, they cost one property read per
+# organization instead of every employee's relationship. Written only where they changed.
+DERIVE_MEMBER_EMPLOYEES: Final = """
+MATCH (o:Organization)
+WITH o, COUNT {
+  MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
+} AS members
+WHERE o.member_employees IS NULL OR o.member_employees <> members
+CALL (o, members) {
+  SET o.member_employees = members
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+# Whether a store predates a derived value (loaded before it existed): derive then, even when a
+# load writes nothing. Each EXISTS stops at its first witness.
+SUMMARIES_MISSING: Final = """
+RETURN EXISTS { MATCH (r:Region) WHERE r.region_path IS NULL }
+    OR EXISTS { MATCH (u:Unit) WHERE u.offer_skill_ids IS NULL }
+    OR EXISTS { MATCH (o:Organization) WHERE o.member_employees IS NULL } AS missing
+"""
+
 
 def load_key(dataset: DatasetSource, *, keep_extra: bool) -> str:
     """What identifies a load's input: each table part's bytes, where they go, and the options
@@ -203,13 +274,31 @@ def phone_salt(driver: Driver, database: str) -> bytes:
 
 
 def derive(driver: Driver, database: str) -> None:
-    """Recompute the derived values (inherited coordinates) after a load."""
+    """Recompute every derived value after a load: inherited coordinates, then the summaries."""
     # CALL … IN TRANSACTIONS needs an implicit (auto-commit) transaction.
     with driver.session(database=database) as session:
         for level in RegionLevel:  # top down
             session.run(INHERIT_REGION_LOCATIONS, level=level.value).consume()
         session.run(INHERIT_PLACED_LOCATIONS).consume()
         session.run(INHERIT_PEOPLE_LOCATIONS).consume()
+    derive_summaries(driver, database)
+
+
+def summaries_missing(driver: Driver, database: str) -> bool:
+    """Whether some node lacks a derived summary (a store loaded before it was introduced)."""
+    records, _, _ = driver.execute_query(SUMMARIES_MISSING, database_=database, routing_="r")
+    return bool(records[0]["missing"])
+
+
+def derive_summaries(driver: Driver, database: str) -> None:
+    """Recompute what the questions read instead of walking the graph: regions' chains of
+    ancestors, units' skill offers, organizations' member employees (docs/model.md)."""
+    with driver.session(database=database) as session:
+        session.run(DERIVE_ROOT_PATHS).consume()
+        for level in RegionLevel:  # top down
+            session.run(DERIVE_REGION_PATHS, level=level.value).consume()
+        session.run(DERIVE_UNIT_SKILLS).consume()
+        session.run(DERIVE_MEMBER_EMPLOYEES).consume()
 
 
 def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:

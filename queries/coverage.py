@@ -178,14 +178,10 @@ WITH o, r, EXISTS {
 } AS covered
 OPTIONAL CALL (o, r, covered) {
   WITH o, r WHERE NOT covered
-  OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
-                    (g:Region {level: $count_level})
   RETURN {
     id: o.id, name: o.name, sector: o.sector, kind: o.kind, employees: o.employees,
-    region: r {.id, .name, .level}, group_id: g.id,
-    members: COUNT {
-      MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
-    },
+    region: r {.id, .name, .level}, group_id: nullIf(r.region_path[$count_rank], ''),
+    members: coalesce(o.member_employees, 0),
     lapsed: COLLECT {
       MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
       WHERE NOT po:Retired
@@ -203,19 +199,16 @@ UNCOVERED_ORGANIZATIONS: Final[dict[bool, LiteralString]] = {
 }
 
 # §3 member ratio by sector: the organizations with their employees and the party members they
-# employ, summed per region they sit in and sector, then each region walked up once to its
+# employ (derived at ingest: ingest.runs DERIVE_MEMBER_EMPLOYEES), summed per region they sit in
+# and sector, then each region walked up once to its
 # region at $count_level (null when it sits higher); one collected record.
 _MEMBER_RATIO_BY_SECTOR: Final = """
 WITH r, o.sector AS sector, count(o) AS organizations,
      sum(coalesce(o.employees, 0)) AS employees,
-     sum(COUNT {
-       MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
-     }) AS members
+     sum(coalesce(o.member_employees, 0)) AS members
 WITH r, collect({sector: sector, organizations: organizations, employees: employees,
                  members: members}) AS tallies
-OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
-                  (g:Region {level: $count_level})
-RETURN collect({group_id: g.id, tallies: tallies}) AS rows
+RETURN collect({group_id: nullIf(r.region_path[$count_rank], ''), tallies: tallies}) AS rows
 """
 MEMBER_RATIO_BY_SECTOR: Final[dict[bool, LiteralString]] = {
     False: _ORGANIZATIONS_IN_SUBTREE + _MEMBER_RATIO_BY_SECTOR,
@@ -236,9 +229,9 @@ MATCH (p)-[:RESIDES_IN]->(r:Region)
 """
 _MEMBER_RATIO_NEW_EMPLOYMENT: Final = """
 WITH r, count(p) AS people, count(CASE WHEN p.is_party_member = true THEN 1 END) AS members
-OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
-                  (g:Region {level: $count_level})
-RETURN collect({group_id: g.id, people: people, members: members}) AS rows
+RETURN collect({
+  group_id: nullIf(r.region_path[$count_rank], ''), people: people, members: members
+}) AS rows
 """
 MEMBER_RATIO_NEW_EMPLOYMENT: Final[dict[bool, LiteralString]] = {
     False: _NEW_EMPLOYMENT_IN_SUBTREE + _MEMBER_RATIO_NEW_EMPLOYMENT,
@@ -273,11 +266,7 @@ CALL (blanks) {
   UNWIND blanks AS a
   OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
   WITH parent, collect(a) AS children
-  OPTIONAL CALL (parent) {
-    MATCH (parent)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
-                  (g:Region {level: $count_level})
-    RETURN g.id AS group_id
-  }
+  WITH parent, children, nullIf(parent.region_path[$count_rank], '') AS group_id
   CALL (children, group_id) {
     UNWIND children AS a
     CALL (a) {
@@ -349,11 +338,9 @@ _UNCLEAR_AFFILIATIONS: Final = """
   WITH po, r, parent
   WHERE parent IS NULL
      OR (parent.type = 'temporary' AND parent.valid_to IS NOT NULL AND parent.valid_to < $as_of)
-  OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
-                    (g:Region {level: $count_level})
   RETURN {
     id: po.id, name: po.name, type: po.type, region: r {.id, .name, .level},
-    group_id: g.id, parent: parent {.id, .name, .type, .valid_to},
+    group_id: nullIf(r.region_path[$count_rank], ''), parent: parent {.id, .name, .type, .valid_to},
     members: COUNT { (po)<-[:MEMBER_OF]-(p:Person) WHERE NOT p:Retired },
     subordinates: COUNT { (po)<-[:SUBORDINATE_TO]-(c:PartyOrg) WHERE NOT c:Retired },
     organizations: COUNT { (po)-[:SET_UP_IN|COVERS]->(o:Organization) WHERE NOT o:Retired }
@@ -384,8 +371,8 @@ WHERE NOT d:Retired
 # sitting in it (the street's subtree walked once, residents and party orgs found by one
 # expansion of each region, each person's skills read once).
 _SKILL_GAPS: Final = """
-MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= 3)){0,7}
-      (street:Region {level: 'street'})
+WITH d, nullIf(r.region_path[3], '') AS street_id
+MATCH (street:Region {id: street_id})
 WITH street, d ORDER BY d.id
 WITH street, collect(d) AS demands
 CALL (street, demands) {
@@ -435,8 +422,8 @@ SKILL_GAPS: Final[dict[bool, LiteralString]] = {
 # resources tagged with it (its subtree walked once) and whether any is usable; for the gaps,
 # the usable ones tagged with it within $radius metres (point index on Resource.location).
 _RESOURCE_GAPS: Final = """
-MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= 3)){0,7}
-      (street:Region {level: 'street'})
+WITH d, nullIf(r.region_path[3], '') AS street_id
+MATCH (street:Region {id: street_id})
 WITH street, d ORDER BY d.id
 WITH street, count(d) AS open_demands,
      collect(CASE WHEN d.scenario IS NOT NULL THEN d END) AS demands
@@ -535,12 +522,10 @@ WITH u, r, COLLECT {
 } AS partners
 OPTIONAL CALL (u, r, partners) {
   WITH u, r, partners WHERE size(partners) <= 1
-  OPTIONAL MATCH (r)((:Region)-[:PART_OF]->(x:Region WHERE x.level_rank >= $count_rank)){0,7}
-                    (g:Region {level: $count_level})
-  WITH u, r, g, partners[0] AS v
+  WITH u, r, nullIf(r.region_path[$count_rank], '') AS group_id, partners[0] AS v
   RETURN {
     id: u.id, name: u.name, label: CASE WHEN u:PartyOrg THEN 'PartyOrg' ELSE 'Organization' END,
-    category: coalesce(u.type, u.kind), region: r {.id, .name, .level}, group_id: g.id,
+    category: coalesce(u.type, u.kind), region: r {.id, .name, .level}, group_id: group_id,
     partner: v {.id, .name},
     agreements: COLLECT {
       MATCH (u)-[:PARTY_TO]->(a:Agreement)

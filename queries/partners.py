@@ -58,7 +58,8 @@ from queries.matching import skill_quality
 # --- Cypher ---------------------------------------------------------------------------------
 
 # §2 anchor: unit A, its location and activity, and what it already offers (for "no need"):
-# kinds and scenarios of its usable resources, skills of its linked people. Unique :Unit(id).
+# kinds and scenarios of its usable resources, skills of its linked people (the derived
+# offer_skill_ids, see CANDIDATES_GENERAL). Unique :Unit(id).
 ANCHOR: Final = """
 MATCH (a:Unit {id: $unit_id}) WHERE NOT a:Retired
 CALL (a) {
@@ -70,14 +71,9 @@ CALL (a) {
   RETURN [r IN owned | r.kind] AS own_kinds,
          reduce(tags = [], r IN owned | tags + coalesce(r.scenarios, [])) AS own_scenarios
 }
-CALL (a) {
-  OPTIONAL MATCH (a)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
-  WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
-  RETURN collect(DISTINCT s.id) AS own_skills
-}
 RETURN a.id AS id, a.name AS name, a:PartyOrg AS is_party_org, a.location AS location,
        (a.valid_to IS NULL OR a.valid_to >= $as_of) AS active,
-       own_kinds, own_scenarios, own_skills
+       own_kinds, own_scenarios, coalesce(a.offer_skill_ids, []) AS own_skills
 """
 
 # §2 skill vocabulary, to resolve a need's skills by id, name or alias and to expand each to
@@ -114,21 +110,42 @@ RETURN collect({
 }) AS rows
 """
 
-# §2 candidates' people, with a need: holders of the needed skills (or their subcategories,
-# expanded into $held_skills) employed by / members of an active unit within $radius_m of A
-# (unique :Skill(id), then HAS_SKILL and the unit link).
-CANDIDATE_PEOPLE_BY_SKILL: Final = """
+# §2 candidates' skills, with a need: active units within $radius_m of A (point indexes on
+# Organization.location and PartyOrg.location) whose people hold one of the needed skills or
+# their subcategories ($held_skills), as (skill, level, certified) from the unit's derived
+# offer_skill_* lists: enough to score; who holds them is read for the best few only
+# (PEOPLE_WITH_SKILLS). A popular skill's holders across the city number in the thousands; the
+# units around A are bounded by the radius.
+CANDIDATE_SKILLS: Final = """
 MATCH (a:Unit {id: $unit_id})
-UNWIND $held_skills AS skill_id
-MATCH (:Skill {id: skill_id})<-[h:HAS_SKILL]-(p:Person)-[link:EMPLOYED_BY|MEMBER_OF]->(b:Unit)
-WHERE h.retired_run IS NULL AND NOT p:Retired AND b <> a AND NOT b:Retired
-  AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
-  AND point.distance(a.location, b.location) <= $radius_m
-MATCH (s:Skill {id: skill_id})
+CALL (a) {
+  MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+  UNION
+  MATCH (b:PartyOrg) WHERE point.distance(b.location, a.location) <= $radius_m RETURN b
+}
+WITH a, b
+WHERE b <> a AND NOT b:Retired AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
+  AND any(held IN coalesce(b.offer_skill_ids, []) WHERE held IN $held_skills)
+WITH a, b, b.offer_skill_ids AS held
 RETURN collect({
   unit_id: b.id, unit_name: b.name, is_party_org: b:PartyOrg,
   distance_m: point.distance(a.location, b.location),
-  person_id: p.id, person_name: p.name, link: type(link), skill_id: s.id, skill_name: s.name,
+  skills: [i IN range(0, size(held) - 1) WHERE held[i] IN $held_skills
+           | {skill_id: held[i], level: b.offer_skill_levels[i],
+              certified: b.offer_skill_certified[i]}]
+}) AS rows
+"""
+
+# §2 who holds the needed skills, for the best-scored units only: their people (employees of an
+# organization, members of a party organisation) holding one of $held_skills (unique :Unit(id)
+# per unit, then the link and HAS_SKILL).
+PEOPLE_WITH_SKILLS: Final = """
+UNWIND $unit_ids AS unit_id
+MATCH (:Unit {id: unit_id})<-[link:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND s.id IN $held_skills
+RETURN collect({
+  unit_id: unit_id, person_id: p.id, person_name: p.name, link: type(link),
+  skill_id: s.id, skill_name: s.name,
   level: coalesce(h.level, 3), certified: coalesce(h.certified, false)
 }) AS rows
 """
@@ -136,9 +153,10 @@ RETURN collect({
 # §2 candidates with no need, one row per unit: active units within $radius_m of A (point
 # indexes on Organization.location and PartyOrg.location) with their usable resources of a kind
 # or scenario A lacks, and the distinct (skill, level, certification) their people hold among
-# the skills none of A's people holds: enough to score every unit; who holds them is read for
-# the best few only (PEOPLE_OF_UNITS), as thousands of people can sit within the radius. The
-# organizations and the party organisations are two queries, run side by side (two cores).
+# the skills none of A's people holds — the unit's derived offer_skill_* lists (ingest.runs
+# DERIVE_UNIT_SKILLS), as thousands of people can sit within the radius: enough to score every
+# unit; who holds them is read for the best few only (PEOPLE_OF_UNITS). The organizations and
+# the party organisations are two queries, run side by side (two cores).
 _GENERAL_NEAR: Final[dict[str, LiteralString]] = {
     "Organization": """
 MATCH (a:Unit {id: $unit_id})
@@ -162,14 +180,11 @@ CALL (b) {
   RETURN collect(r {.id, .name, .kind, .capacity, .capacity_unit,
                     scenarios: coalesce(r.scenarios, [])}) AS resources
 }
-CALL (b) {
-  MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
-  WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN $own_skills
-  WITH DISTINCT s, coalesce(h.level, 3) AS level, coalesce(h.certified, false) AS certified
-  RETURN collect({skill_id: s.id, skill_name: s.name, level: level, certified: certified})
-    AS skills
-}
-WITH a, b, resources, skills
+WITH a, b, resources, coalesce(b.offer_skill_ids, []) AS held
+WITH a, b, resources,
+     [i IN range(0, size(held) - 1) WHERE NOT held[i] IN $own_skills
+      | {skill_id: held[i], level: b.offer_skill_levels[i],
+         certified: b.offer_skill_certified[i]}] AS skills
 WHERE size(resources) > 0 OR size(skills) > 0
 RETURN collect({
   unit_id: b.id, unit_name: b.name, is_party_org: b:PartyOrg,
@@ -527,10 +542,10 @@ async def find_partners(
     for a radius outside (0, 200] km, a limit outside 1–500, a need skill that resolves to
     no skill (or to several), or a unit that is inactive at ``as_of``.
 
-    Cost: the candidates' resources and skilled people come from index seeks around A (point
-    indexes; with a need, from the needed skills' holders); ties are read from A's side only;
-    track records are read best-bound-first, only until no unread candidate can still enter
-    the top ``limit``.
+    Cost: the candidates come from point-index seeks around A, scored from their resources
+    and the skill offers derived on each unit at ingest (not their people); ties are read from
+    A's side only; track records, and who holds the skills, are read best-bound-first, only
+    until no unread candidate can still enter the top ``limit``.
     """
     as_of = as_of or date.today()
     if not (math.isfinite(radius_km) and 0 < radius_km <= MAX_RADIUS_KM):
@@ -606,16 +621,19 @@ async def find_partners(
             )
         else:
             reads.append(_nothing())
+        held_skills = sorted(covers)
         if covers:
-            reads.append(
-                _read(
-                    driver, database, CANDIDATE_PEOPLE_BY_SKILL, **near, held_skills=sorted(covers)
-                )
-            )
+            reads.append(_read(driver, database, CANDIDATE_SKILLS, **near, held_skills=held_skills))
         else:
             reads.append(_nothing())
-        tie_rows, resource_rows, people_rows = await asyncio.gather(*reads)
-        candidates = _candidates(resource_rows, people_rows, resolved, covers, own)
+        tie_rows, resource_rows, skill_rows = await asyncio.gather(*reads)
+        candidates, by_unit = _candidates(resource_rows, skill_rows, resolved, covers, own)
+        need_now = resolved
+
+        async def details(chunk: Sequence[_Candidate]) -> dict[str, _Candidate]:
+            return await _with_holders(
+                driver, database, chunk, by_unit, held_skills, need_now, covers, own
+            )
 
     direct = _direct_ties(tie_rows)
     if new_only:
@@ -815,39 +833,83 @@ def _facet_key(facet: FacetKind, key: str) -> str:
     return f"{facet}:{key}"
 
 
+# A candidate's unit, distance and matching resources (by id), as the need's reads found them.
+_Found = tuple[UnitRef, float, dict[str, Mapping[str, Any]]]
+
+
 def _candidates(
     resource_rows: Iterable[Mapping[str, Any]],
-    people_rows: Iterable[Mapping[str, Any]],
-    need: ResolvedNeed | None,
+    skill_rows: Iterable[Mapping[str, Any]],
+    need: ResolvedNeed,
     covers: Mapping[str, tuple[SkillRef, ...]],
     own: _Own,
-) -> list[_Candidate]:
-    """Group the rows by unit and work out what each unit brings."""
-    units: dict[str, tuple[UnitRef, float]] = {}
-    resources: dict[str, dict[str, Mapping[str, Any]]] = {}
-    people: dict[str, dict[str, tuple[str, str, list[Mapping[str, Any]]]]] = {}
+) -> tuple[list[_Candidate], dict[str, _Found]]:
+    """Group the rows by unit and work out what each unit brings, scored from the skills its
+    people hold (who holds them is read later, for the units whose details are shown); also
+    each unit's unit, distance and resources, for :func:`_with_holders`."""
+    found: dict[str, _Found] = {}
+    offered: dict[str, Sequence[Mapping[str, Any]]] = {}
     for row in resource_rows:
-        units.setdefault(row["unit_id"], _unit_of(row))
-        resources.setdefault(row["unit_id"], {})[row["resource"]["id"]] = row["resource"]
-    for row in people_rows:
-        units.setdefault(row["unit_id"], _unit_of(row))
-        person = people.setdefault(row["unit_id"], {}).setdefault(
-            row["person_id"], (row["person_name"], row["link"], [])
-        )
-        person[2].append(row)
+        ref, distance_km = _unit_of(row)
+        found.setdefault(row["unit_id"], (ref, distance_km, {}))[2][row["resource"]["id"]] = row[
+            "resource"
+        ]
+    for row in skill_rows:
+        ref, distance_km = _unit_of(row)
+        found.setdefault(row["unit_id"], (ref, distance_km, {}))
+        offered[row["unit_id"]] = row["skills"]
     result = [
         _candidate(
             ref,
             distance_km,
-            [resources.get(uid, {})[rid] for rid in sorted(resources.get(uid, {}))],
-            [(pid, *people[uid][pid]) for pid in sorted(people.get(uid, {}))],
+            [resources[rid] for rid in sorted(resources)],
+            [],
+            need,
+            covers,
+            own,
+            offered=offered.get(uid, ()),
+        )
+        for uid, (ref, distance_km, resources) in sorted(found.items())
+    ]
+    return [c for c in result if any(f.coverage > 0 for f in c.coverage)], found
+
+
+async def _with_holders(
+    driver: AsyncDriver,
+    database: str,
+    chunk: Sequence[_Candidate],
+    found: Mapping[str, _Found],
+    held_skills: Sequence[str],
+    need: ResolvedNeed,
+    covers: Mapping[str, tuple[SkillRef, ...]],
+    own: _Own,
+) -> dict[str, _Candidate]:
+    """The candidates of ``chunk`` again, with the people who hold the needed skills."""
+    ids = sorted(c.unit.id for c in chunk)
+    people: dict[str, dict[str, tuple[str, str, list[Mapping[str, Any]]]]] = {}
+    if held_skills:
+        records = await _read(
+            driver, database, PEOPLE_WITH_SKILLS, unit_ids=ids, held_skills=list(held_skills)
+        )
+        for record in records:
+            person = people.setdefault(record["unit_id"], {}).setdefault(
+                record["person_id"], (record["person_name"], record["link"], [])
+            )
+            person[2].append(record)
+    detailed = {}
+    for uid in ids:
+        ref, distance_km, resources = found[uid]
+        holders = people.get(uid, {})
+        detailed[uid] = _candidate(
+            ref,
+            distance_km,
+            [resources[rid] for rid in sorted(resources)],
+            [(pid, *holders[pid]) for pid in sorted(holders)],
             need,
             covers,
             own,
         )
-        for uid, (ref, distance_km) in sorted(units.items())
-    ]
-    return [c for c in result if c.resources or c.people]
+    return detailed
 
 
 def _unit_of(row: Mapping[str, Any]) -> tuple[UnitRef, float]:
@@ -933,8 +995,14 @@ def _candidate(
     need: ResolvedNeed | None,
     covers: Mapping[str, tuple[SkillRef, ...]],
     own: _Own,
+    *,
+    offered: Sequence[Mapping[str, Any]] = (),
 ) -> _Candidate:
-    """What B brings: resources, people and the facets they cover (need or no need)."""
+    """What B brings: resources, people and the facets they cover (need or no need).
+
+    ``offered`` — (skill, level, certified) held by B's people, when who holds them is not
+    read yet: they cover the need's skill facets as the people would, without naming them.
+    """
     facets: dict[tuple[FacetKind, str], tuple[str, list[str], list[str], float]] = {}
 
     def cover(
@@ -987,6 +1055,11 @@ def _candidate(
                     tuple(_facet_key(facet, key) for facet, key in matches),
                 )
             )
+
+    for s in offered:
+        quality = skill_quality(int(s["level"]), bool(s["certified"]))
+        for target in covers.get(s["skill_id"], ()):
+            cover(FacetKind.SKILL, target.id, target.name, quality)
 
     people: list[MatchedPerson] = []
     for pid, name, link, rows in people_rows:

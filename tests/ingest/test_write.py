@@ -548,3 +548,55 @@ def test_places_without_coordinates_inherit_the_nearest(
         k: ([36.3, 120.3], True) for k in ("R4", "R5", "O1", "P1", "P2")
     }
     assert (after["R2"], after["O2"]) == ((city[0], True), own)
+
+
+# What a unit's people can do, walked afresh: the oracle for the derived offer_skill_* lists.
+HELD_BY_UNIT = """
+MATCH (b:Unit)
+OPTIONAL MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
+WITH b, collect(DISTINCT [s.id, coalesce(h.level, 3), coalesce(h.certified, false)]) AS held
+RETURN b.id AS id, held,
+       [i IN range(0, size(coalesce(b.offer_skill_ids, [])) - 1)
+        | [b.offer_skill_ids[i], b.offer_skill_levels[i], b.offer_skill_certified[i]]] AS derived
+"""
+
+
+def _offers(driver: Driver, settings: Settings) -> dict[str, tuple[list[list[object]], ...]]:
+    records, _, _ = driver.execute_query(HELD_BY_UNIT, database_=settings.neo4j_database)
+    return {
+        r["id"]: (sorted(h for h in r["held"] if h[0] is not None), r["derived"]) for r in records
+    }
+
+
+def test_units_skill_offers_follow_their_people(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    offers = _offers(empty_graph, neo4j_settings)
+    assert sum(1 for held, _ in offers.values() if held) >= 5  # the sample has skilled staff
+    assert all(derived == held for held, derived in offers.values())
+
+    # Skills dropped from a --sync snapshot no longer count for their holders' units.
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    shutil.copy(data / "person_skills.csv", snapshot / "person_skills.csv")
+    _rewrite(snapshot / "person_skills.csv", lambda rows: rows[: len(rows) // 2])
+    run_ingest(neo4j_settings, snapshot, sync=True, driver=empty_graph)
+    after = _offers(empty_graph, neo4j_settings)
+    assert all(derived == held for held, derived in after.values())
+    assert after != offers
+
+
+def test_a_store_loaded_before_a_summary_existed_gets_it_on_the_next_load(
+    empty_graph: Driver, neo4j_settings: Settings
+) -> None:
+    run_ingest(neo4j_settings, CSV, driver=empty_graph)
+    empty_graph.execute_query(
+        "MATCH (r:Region) REMOVE r.region_path", database_=neo4j_settings.neo4j_database
+    )
+    again = run_ingest(neo4j_settings, CSV, recheck=True, driver=empty_graph)
+    assert again.elements_written == 0
+    missing = "MATCH (r:Region) WHERE r.region_path IS NULL RETURN count(r)"
+    assert _count(empty_graph, neo4j_settings, missing) == 0

@@ -14,6 +14,7 @@ from neo4j import Driver
 
 from cobuild.settings import Settings
 from graph.model import RegionLevel, Sector
+from ingest import runs
 from queries import coverage
 from queries.coverage import (
     AffiliationProblem,
@@ -301,6 +302,7 @@ def build(empty_graph: Driver, neo4j_settings: Settings) -> Callable[[str], None
         empty_graph.execute_query(REGIONS, database_=db)
         if cypher:
             empty_graph.execute_query(cypher, database_=db)
+        runs.derive_summaries(empty_graph, db)  # as every load does
 
     return create
 
