@@ -1,8 +1,9 @@
 """What a caller may read: a region subtree (or the whole city), and whether raw phones.
 
 Every query function that reads entities takes a :class:`Scope` and applies it *in its
-Cypher*, as the parameter ``$scope_region`` (``null`` = the whole city), so that a resolver
-forgetting a check cannot widen what is read. Where an entity lies:
+Cypher*, as the parameters ``$scope_regions`` (the subtree's region ids, read once per
+request by :func:`scope_of`; ``null`` = the whole city) and ``$scope_region`` (its root), so
+that a resolver forgetting a check cannot widen what is read. Where an entity lies:
 
 - a region: in its own subtree (its ancestors lie outside a scope below them);
 - an organization, party organisation, resource or demand: where it sits (``IN_REGION``);

@@ -16,8 +16,10 @@ ranking is the same). Which units and resources lie in the scope is read in Cyph
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 from typing import Any, TypeVar
 
 from neo4j import AsyncDriver
@@ -180,6 +182,12 @@ async def _redacted(driver: AsyncDriver, database: str, scope: Scope, answer: T)
     return _rewrite(answer, outside, names)  # type: ignore[no-any-return]
 
 
+@cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    """The fields ``cls.__init__`` takes (strawberry's decoration keeps the dataclass's)."""
+    return tuple(p for p in inspect.signature(cls).parameters if p != "self")
+
+
 def _rewrite(value: Any, outside: dict[str, str], names: dict[str, str]) -> Any:
     if isinstance(value, (*_UNIT_REFS, coverage.NearbyResource)) and value.id in outside:
         changes: dict[str, Any] = {"id": outside[value.id], "name": names[value.name]}
@@ -191,13 +199,12 @@ def _rewrite(value: Any, outside: dict[str, str], names: dict[str, str]) -> Any:
             value = value.replace(name, generic)
         return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(
-            value,
+        # Derived fields (init=False, set in __post_init__) follow from the others.
+        return type(value)(
             **{
-                f.name: _rewrite(getattr(value, f.name), outside, names)
-                for f in dataclasses.fields(value)
-                if f.init
-            },
+                name: _rewrite(getattr(value, name), outside, names)
+                for name in _init_fields(type(value))
+            }
         )
     if isinstance(value, tuple):
         return tuple(_rewrite(item, outside, names) for item in value)

@@ -54,8 +54,9 @@ Lists are connections: `first` (default 50, at most 500), `after` (a cursor), `t
 `where`, `orderBy` and `descending`. Nested ties are fetched with per-request DataLoaders: a
 nested query costs one database round trip per tie and level, whatever the number of items.
 
-Other endpoints: `POST /ingest` (dataset upload, admin key; see [ingest](ingest.md)),
-`/healthz`, `/readyz` (503 when Neo4j does not answer), `/metrics` (Prometheus).
+Other endpoints: `POST /ingest` (dataset upload: admins, or coordinators for their region;
+see [ingest](ingest.md)), `/healthz`, `/readyz` (503 when Neo4j does not answer), `/metrics`
+(Prometheus).
 
 Every example below was run against the sample dataset (`../shared/sample`) by
 `scripts/api_examples.py`; the answers are what the API returned (long lists cut).
