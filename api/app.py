@@ -48,11 +48,13 @@ def create_app(settings: Settings, web_dist: Path = WEB_DIST) -> FastAPI:
 
     async def context_getter(request: Request, principal: CurrentPrincipal) -> Context:
         driver = request.app.state.driver
+        scope = await principal.scope(driver, settings.neo4j_database)
         return Context(
             driver=driver,
             settings=settings,
-            loaders=build_loaders(driver, settings.neo4j_database, principal.scope),
+            loaders=build_loaders(driver, settings.neo4j_database, scope),
             principal=principal,
+            scope=scope,
             client=request.client.host if request.client else None,
         )
 

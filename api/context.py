@@ -20,6 +20,7 @@ class Context(BaseContext):
     settings: Settings
     loaders: Loaders
     principal: Principal
+    scope: Scope  # what the caller may read; every query function takes it
     client: str | None = None  # the caller's address, for the audit log
     # Raw phone reads of this request, batched per operation (api.phones).
     phone_reveals: dict[str | None, DataLoader[str, str | None]] = field(default_factory=dict)
@@ -27,8 +28,3 @@ class Context(BaseContext):
     @property
     def database(self) -> str:
         return self.settings.neo4j_database
-
-    @property
-    def scope(self) -> Scope:
-        """What the caller may read; every query function takes it."""
-        return self.principal.scope

@@ -21,7 +21,7 @@ from strawberry.types import Info
 from api.context import Context
 from graph.model import OrgKind, RegionLevel, ResourceKind, Sector
 from queries import coverage as gaps
-from queries import matching, network
+from queries import matching, network, scoped
 from queries import partners as partner_search
 from queries import pathways as paths
 
@@ -120,9 +120,10 @@ class QuestionQuery:
         as_of: date | None = None,
         count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
     ) -> gaps.CoverageReport:
-        return await gaps.coverage_report(
+        return await scoped.coverage_report(
             info.context.driver,
             info.context.database,
+            info.context.scope,
             region_id,
             as_of=as_of,
             count_level=count_level,
@@ -142,9 +143,10 @@ class QuestionQuery:
         as_of: date | None = None,
         count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
     ) -> gaps.UncoveredOrganizations:
-        return await gaps.uncovered_organizations(
+        return await scoped.uncovered_organizations(
             info.context.driver,
             info.context.database,
+            info.context.scope,
             region_id=region_id,
             sector=sector,
             kind=kind,
@@ -165,9 +167,10 @@ class QuestionQuery:
         as_of: date | None = None,
         count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
     ) -> gaps.BlankAreas:
-        return await gaps.blank_areas(
+        return await scoped.blank_areas(
             info.context.driver,
             info.context.database,
+            info.context.scope,
             level=level,
             region_id=region_id,
             as_of=as_of,
@@ -197,9 +200,10 @@ class QuestionQuery:
             if need is not None
             else None
         )
-        return await partner_search.find_partners(
+        return await scoped.find_partners(
             info.context.driver,
             info.context.database,
+            info.context.scope,
             unit,
             need=wanted,
             radius_km=radius_km,

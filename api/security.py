@@ -26,7 +26,7 @@ from neo4j import AsyncDriver
 from cobuild.settings import Settings
 from graph.keys import SCOPED_ROLES, KeyOwner, check_grant, split_key, verify_key
 from graph.model import Role
-from queries.scope import Scope
+from queries.scope import Scope, scope_of
 
 CACHE_SECONDS: Final = 60.0
 MAX_CACHED: Final = 10_000
@@ -48,11 +48,15 @@ class Principal:
     may_see_phones: bool = False
 
     @property
-    def scope(self) -> Scope:
-        """What this caller may read; admins and analysts read the whole city."""
-        return Scope(
-            region_id=self.region_id if self.role in SCOPED_ROLES else None,
-            may_see_phones=self.may_see_phones,
+    def scope_region(self) -> str | None:
+        """The region subtree this caller may read; None (the whole city) for admins and
+        analysts."""
+        return self.region_id if self.role in SCOPED_ROLES else None
+
+    async def scope(self, driver: AsyncDriver, database: str) -> Scope:
+        """What this caller may read (one read of the region subtree when scoped)."""
+        return await scope_of(
+            driver, database, self.scope_region, may_see_phones=self.may_see_phones
         )
 
 

@@ -157,8 +157,10 @@ def keys_list() -> None:
     with create_driver(settings) as driver:
         for key in list_keys(driver, settings.neo4j_database):
             state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
+            phones = "phones" if key.allow_phones else "-"
             typer.echo(
-                f"{key.id}  {key.role:<11} {key.region_id or '-':<14} {state}  {key.name or ''}"
+                f"{key.id}  {key.role:<11} {key.region_id or '-':<14} {phones:<6} {state}  "
+                f"{key.name or ''}"
             )
 
 
@@ -275,7 +277,11 @@ def demo(
         "\n".join(
             [
                 "",
-                "cobuild demo is up (anonymous access: DEMO ONLY, never expose this port).",
+                "!" * 78,
+                "!!  DEMO ONLY: ANONYMOUS ACCESS IS ON. Anyone who reaches this port reads",
+                "!!  the whole graph as an analyst. Never expose it; never load real data.",
+                "!" * 78,
+                "cobuild demo is up.",
                 f"  GraphQL + GraphiQL: {url}/graphql",
                 f"  health:             {url}/healthz   readiness: {url}/readyz",
                 f"  Neo4j (Bolt):       {settings.neo4j_uri or settings.local_bolt_uri}",

@@ -24,7 +24,16 @@ from neo4j.spatial import WGS84Point
 from neo4j.time import Date, DateTime
 
 from queries.errors import BadArgumentError
-from queries.scope import IN_SCOPE, Scope
+from queries.scope import (
+    AGREEMENT_IN_SCOPE,
+    IN_SCOPE,
+    PERSON_IN_SCOPE,
+    PLACED_IN_SCOPE,
+    REGION_IN_SCOPE_OF_N,
+    RESOURCE_IN_SCOPE,
+    SKILL_IN_SCOPE,
+    Scope,
+)
 
 # --- records ----------------------------------------------------------------------------
 
@@ -196,41 +205,54 @@ def to_record(node: Node) -> Record:
 # --- nodes by id ----------------------------------------------------------------------------
 
 # Each: one kind's nodes by id (unique constraint on id), retired ones and those outside the
-# scope left out (the walk up of IN_SCOPE per node).
-_IN_SCOPE_RETURN: Final = " AND " + IN_SCOPE + " RETURN id, n"
+# scope left out (the scope check of the kind, from queries.scope).
 REGIONS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired AND "
+    + REGION_IN_SCOPE_OF_N
+    + " RETURN id, n"
 )
 ORGANIZATIONS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired AND "
+    + PLACED_IN_SCOPE
+    + " RETURN id, n"
 )
 PARTY_ORGS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired AND "
+    + PLACED_IN_SCOPE
+    + " RETURN id, n"
 )
 PEOPLE_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired AND "
+    + PERSON_IN_SCOPE
+    + " RETURN id, n"
 )
-SKILLS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
-)
+SKILLS_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired RETURN id, n"
 RESOURCES_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired AND "
+    + RESOURCE_IN_SCOPE
+    + " RETURN id, n"
 )
 AGREEMENTS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired AND "
+    + AGREEMENT_IN_SCOPE
+    + " RETURN id, n"
 )
 DEMANDS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired AND "
+    + PLACED_IN_SCOPE
+    + " RETURN id, n"
 )
 # A unit (organization or party organisation) by id (unique constraint on Unit.id), in scope.
 UNITS_BY_ID: Final = (
-    "UNWIND $ids AS id MATCH (n:Unit {id: id}) WHERE NOT n:Retired" + _IN_SCOPE_RETURN
+    "UNWIND $ids AS id MATCH (n:Unit {id: id}) WHERE NOT n:Retired AND "
+    + PLACED_IN_SCOPE
+    + " RETURN id, n"
 )
 # The stored cipher text of people's phones, for an unmasked read (unique index on Person.id);
 # only people in the scope.
 PHONE_CIPHERS: Final = (
     "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired AND "
-    + IN_SCOPE
+    + PERSON_IN_SCOPE
     + " RETURN id, n.phone_encrypted AS cipher, n.phone_masked AS masked"
 )
 
@@ -322,91 +344,137 @@ class Tie(enum.StrEnum):
     DEMAND_RESOURCES = "demand_resources"
 
 
-# Every tie query takes $ids, $offset, $first and $scope_region and returns, per id, the total
-# and one page of the neighbours (m) lying in the scope, with the tie's properties (r, a
-# relationship or a map), sorted by name then id for stable pages.
-_PAGE: Final = (
-    """
-WITH id, m AS n, r WHERE """
-    + IN_SCOPE
-    + """
-WITH id, n AS m, r ORDER BY m.name, m.id
+# Every tie query takes $ids, $offset, $first and $scope_regions and returns, per id, the total
+# and one page of the neighbours (m) lying in the scope (the scope check of their kind, from
+# queries.scope), with the tie's properties (r, a relationship or a map), sorted by name then
+# id for stable pages.
+_PAGE: Final = """
+WITH id, m, r ORDER BY m.name, m.id
 WITH id, collect({m: m, r: properties(r)}) AS items
 RETURN id, size(items) AS total, items[$offset..$offset + $first] AS page
 """
-)
+_SCOPED: Final = " WITH id, m AS n, r WHERE "
+_PAGE_SCOPED: Final = " WITH id, n AS m, r" + _PAGE
 
 TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
     # the region a region is part of
     Tie.REGION_PARENT: "UNWIND $ids AS id MATCH (:Region {id: id})-[r:PART_OF]->(m:Region) "
-    "WHERE NOT m:Retired" + _PAGE,
+    "WHERE NOT m:Retired" + _SCOPED + REGION_IN_SCOPE_OF_N + _PAGE_SCOPED,
     # the regions directly below a region
     Tie.REGION_CHILDREN: "UNWIND $ids AS id MATCH (:Region {id: id})<-[r:PART_OF]-(m:Region) "
-    "WHERE NOT m:Retired" + _PAGE,
+    "WHERE NOT m:Retired" + _SCOPED + REGION_IN_SCOPE_OF_N + _PAGE_SCOPED,
     # organizations sitting directly in a region
     Tie.REGION_ORGANIZATIONS: "UNWIND $ids AS id "
-    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:Organization) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # party organisations sitting directly in a region
     Tie.REGION_PARTY_ORGS: "UNWIND $ids AS id "
-    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:PartyOrg) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # the region a unit, resource or demand sits in
     Tie.PLACED_REGION: "UNWIND $ids AS id "
     "CALL (id) { MATCH (n:Unit {id: id}) RETURN n UNION MATCH (n:Resource {id: id}) RETURN n "
     "UNION MATCH (n:Demand {id: id}) RETURN n } "
-    "MATCH (n)-[r:IN_REGION]->(m:Region) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (n)-[r:IN_REGION]->(m:Region) WHERE NOT m:Retired"
+    + _SCOPED
+    + REGION_IN_SCOPE_OF_N
+    + _PAGE_SCOPED,
     # party organisations set up in or covering an organization (r type says which)
     Tie.ORGANIZATION_PARTY_ORGS: "UNWIND $ids AS id "
     "MATCH (:Organization {id: id})<-[rel:SET_UP_IN|COVERS]-(m:PartyOrg) WHERE NOT m:Retired "
-    "WITH id, m, {how: type(rel)} AS r" + _PAGE,
+    "WITH id, m, {how: type(rel)} AS r" + _SCOPED + PLACED_IN_SCOPE + _PAGE_SCOPED,
     # people employed by an organization
     Tie.ORGANIZATION_EMPLOYEES: "UNWIND $ids AS id "
-    "MATCH (:Organization {id: id})<-[r:EMPLOYED_BY]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Organization {id: id})<-[r:EMPLOYED_BY]-(m:Person) WHERE NOT m:Retired"
+    + _SCOPED
+    + PERSON_IN_SCOPE
+    + _PAGE_SCOPED,
     # resources a unit owns
     Tie.UNIT_RESOURCES: "UNWIND $ids AS id MATCH (:Unit {id: id})<-[r:OWNED_BY]-(m:Resource) "
-    "WHERE NOT m:Retired" + _PAGE,
+    "WHERE NOT m:Retired" + _SCOPED + RESOURCE_IN_SCOPE + _PAGE_SCOPED,
     # agreements a unit is party to
     Tie.UNIT_AGREEMENTS: "UNWIND $ids AS id MATCH (:Unit {id: id})-[r:PARTY_TO]->(m:Agreement) "
-    "WHERE NOT m:Retired" + _PAGE,
+    "WHERE NOT m:Retired" + _SCOPED + AGREEMENT_IN_SCOPE + _PAGE_SCOPED,
     # the party organisation one reports to (管理归属)
     Tie.PARTY_ORG_PARENT: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})-[r:SUBORDINATE_TO]->(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})-[r:SUBORDINATE_TO]->(m:PartyOrg) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # the party organisations reporting to one
     Tie.PARTY_ORG_CHILDREN: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:SUBORDINATE_TO]-(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})<-[r:SUBORDINATE_TO]-(m:PartyOrg) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # the organization a party organisation is set up in (单独组建)
     Tie.PARTY_ORG_HOST: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})-[r:SET_UP_IN]->(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})-[r:SET_UP_IN]->(m:Organization) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # further organizations a party organisation covers (联合组建 …)
     Tie.PARTY_ORG_COVERED: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})-[r:COVERS]->(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})-[r:COVERS]->(m:Organization) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # members whose membership is kept by a party organisation
     Tie.PARTY_ORG_MEMBERS: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:MEMBER_OF]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})<-[r:MEMBER_OF]-(m:Person) WHERE NOT m:Retired"
+    + _SCOPED
+    + PERSON_IN_SCOPE
+    + _PAGE_SCOPED,
     # people reporting to a community party organisation (双报到)
     Tie.PARTY_ORG_REPORTING: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:REPORTS_TO]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})<-[r:REPORTS_TO]-(m:Person) WHERE NOT m:Retired"
+    + _SCOPED
+    + PERSON_IN_SCOPE
+    + _PAGE_SCOPED,
     # a party organisation's secretary
     Tie.PARTY_ORG_SECRETARY: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:SECRETARY_OF]-(m:Person) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:PartyOrg {id: id})<-[r:SECRETARY_OF]-(m:Person) WHERE NOT m:Retired"
+    + _SCOPED
+    + PERSON_IN_SCOPE
+    + _PAGE_SCOPED,
     # where a person's membership is kept
     Tie.PERSON_PARTY_ORG: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:MEMBER_OF]->(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Person {id: id})-[r:MEMBER_OF]->(m:PartyOrg) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # a person's employer
     Tie.PERSON_EMPLOYER: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:EMPLOYED_BY]->(m:Organization) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Person {id: id})-[r:EMPLOYED_BY]->(m:Organization) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # where a person resides
     Tie.PERSON_RESIDENCE: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:RESIDES_IN]->(m:Region) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Person {id: id})-[r:RESIDES_IN]->(m:Region) WHERE NOT m:Retired"
+    + _SCOPED
+    + REGION_IN_SCOPE_OF_N
+    + _PAGE_SCOPED,
     # the community party organisation a person reports to
     Tie.PERSON_REPORTS_TO: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:REPORTS_TO]->(m:PartyOrg) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Person {id: id})-[r:REPORTS_TO]->(m:PartyOrg) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # a person's skills with level and certification
     Tie.PERSON_SKILLS: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})-[r:HAS_SKILL]->(m:Skill) "
     "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE,
     # demands assigned to a person
     Tie.PERSON_DEMANDS: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})<-[r:ASSIGNED_TO]-(m:Demand) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Person {id: id})<-[r:ASSIGNED_TO]-(m:Demand) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # a skill's broader category
     Tie.SKILL_PARENT: "UNWIND $ids AS id "
     "MATCH (:Skill {id: id})-[r:SUBCATEGORY_OF]->(m:Skill) WHERE NOT m:Retired" + _PAGE,
@@ -416,22 +484,34 @@ TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
     # people holding a skill
     Tie.SKILL_HOLDERS: "UNWIND $ids AS id "
     "MATCH (:Skill {id: id})<-[r:HAS_SKILL]-(m:Person) "
-    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE,
+    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _SCOPED + PERSON_IN_SCOPE + _PAGE_SCOPED,
     # the unit owning a resource
     Tie.RESOURCE_OWNER: "UNWIND $ids AS id "
-    "MATCH (:Resource {id: id})-[r:OWNED_BY]->(m:Unit) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Resource {id: id})-[r:OWNED_BY]->(m:Unit) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # the parties to an agreement (r.lead marks the lead)
     Tie.AGREEMENT_PARTIES: "UNWIND $ids AS id "
-    "MATCH (:Agreement {id: id})<-[r:PARTY_TO]-(m:Unit) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Agreement {id: id})<-[r:PARTY_TO]-(m:Unit) WHERE NOT m:Retired"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED,
     # skills a demand requires
     Tie.DEMAND_SKILLS: "UNWIND $ids AS id "
     "MATCH (:Demand {id: id})-[r:REQUIRES_SKILL]->(m:Skill) WHERE NOT m:Retired" + _PAGE,
     # people a demand is assigned to
     Tie.DEMAND_ASSIGNEES: "UNWIND $ids AS id "
-    "MATCH (:Demand {id: id})-[r:ASSIGNED_TO]->(m:Person) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Demand {id: id})-[r:ASSIGNED_TO]->(m:Person) WHERE NOT m:Retired"
+    + _SCOPED
+    + PERSON_IN_SCOPE
+    + _PAGE_SCOPED,
     # resources a demand used
     Tie.DEMAND_RESOURCES: "UNWIND $ids AS id "
-    "MATCH (:Demand {id: id})-[r:USES_RESOURCE]->(m:Resource) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Demand {id: id})-[r:USES_RESOURCE]->(m:Resource) WHERE NOT m:Retired"
+    + _SCOPED
+    + RESOURCE_IN_SCOPE
+    + _PAGE_SCOPED,
 }
 
 
@@ -519,8 +599,7 @@ MAX_PAGE: Final = 500
 
 # A filtered, sorted page of one kind. Candidates come from the region's subtree when one is
 # given (index seek on Region.id, then PART_OF down), otherwise from the label.
-_FILTERS: Final = (
-    """
+_FILTERS: Final = """
 WITH n WHERE NOT n:Retired
   AND ($kind IS NULL OR n.kind = $kind)
   AND ($sector IS NULL OR n.sector = $sector)
@@ -541,11 +620,7 @@ WITH n WHERE NOT n:Retired
   AND ($skill_id IS NULL
        OR EXISTS { (n)-[h:HAS_SKILL]->(:Skill {id: $skill_id}) WHERE h.retired_run IS NULL }
        OR EXISTS { (n)-[:REQUIRES_SKILL]->(:Skill {id: $skill_id}) })
-  AND """
-    + IN_SCOPE
-    + """
 """
-)
 _ORDER_PAGE: Final = """
 WITH n, CASE $order_by WHEN 'employees' THEN n.employees WHEN 'created' THEN n.created_at
                        WHEN 'urgency' THEN n.urgency WHEN 'id' THEN n.id ELSE n.name END AS key
@@ -555,6 +630,7 @@ SKIP $offset LIMIT $first
 RETURN n
 """
 _COUNT: Final = "\nRETURN count(n) AS total\n"
+_AND: Final = "  AND "  # then the scope check of the list's kind (queries.scope)
 
 _REGIONS_FROM: Final = """
 CALL () {
@@ -619,32 +695,32 @@ CALL () {
 
 # Lists, one per kind: the kind's candidates, the shared filters, order and page.
 LIST_QUERIES: Final[dict[Kind, LiteralString]] = {
-    Kind.REGION: _REGIONS_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.SKILL: _SKILLS_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _ORDER_PAGE,
-    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _ORDER_PAGE,
+    Kind.REGION: _REGIONS_FROM + _FILTERS + _AND + REGION_IN_SCOPE_OF_N + _ORDER_PAGE,
+    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _ORDER_PAGE,
+    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _ORDER_PAGE,
+    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _AND + PERSON_IN_SCOPE + _ORDER_PAGE,
+    Kind.SKILL: _SKILLS_FROM + _FILTERS + _AND + SKILL_IN_SCOPE + _ORDER_PAGE,
+    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _AND + RESOURCE_IN_SCOPE + _ORDER_PAGE,
+    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _AND + AGREEMENT_IN_SCOPE + _ORDER_PAGE,
+    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _ORDER_PAGE,
 }
 # Totals of the same lists.
 COUNT_QUERIES: Final[dict[Kind, LiteralString]] = {
-    Kind.REGION: _REGIONS_FROM + _FILTERS + _COUNT,
-    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _COUNT,
-    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _COUNT,
-    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _COUNT,
-    Kind.SKILL: _SKILLS_FROM + _FILTERS + _COUNT,
-    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _COUNT,
-    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _COUNT,
-    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _COUNT,
+    Kind.REGION: _REGIONS_FROM + _FILTERS + _AND + REGION_IN_SCOPE_OF_N + _COUNT,
+    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _COUNT,
+    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _COUNT,
+    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _AND + PERSON_IN_SCOPE + _COUNT,
+    Kind.SKILL: _SKILLS_FROM + _FILTERS + _AND + SKILL_IN_SCOPE + _COUNT,
+    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _AND + RESOURCE_IN_SCOPE + _COUNT,
+    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _AND + AGREEMENT_IN_SCOPE + _COUNT,
+    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _COUNT,
 }
 
 
 def _filter_params(kind: Kind, flt: ListFilter, scope: Scope) -> dict[str, Any]:
     params = {f.name: getattr(flt, f.name) for f in fields(flt)}
     if params["region_id"] is None and kind is not Kind.PERSON:
-        # Candidates from the scope's subtree instead of the whole label; IN_SCOPE still
+        # Candidates from the scope's subtree instead of the whole label; the scope check still
         # filters them (and filters the candidates of a region asked for).
         params["region_id"] = scope.region_id
     return {**params, **scope.params()}

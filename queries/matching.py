@@ -46,7 +46,7 @@ from neo4j import AsyncDriver
 from scipy.optimize import linear_sum_assignment
 
 from queries.errors import BadArgumentError, NotFoundError
-from queries.scope import IN_SCOPE, WHOLE_CITY, Scope, scoped_region
+from queries.scope import PERSON_IN_SCOPE, PLACED_IN_SCOPE, WHOLE_CITY, Scope, scoped_region
 
 # --- Cypher ---------------------------------------------------------------------------------
 
@@ -55,7 +55,7 @@ from queries.scope import IN_SCOPE, WHOLE_CITY, Scope, scoped_region
 DEMAND: Final = (
     """
 MATCH (n:Demand {id: $demand_id}) WHERE NOT n:Retired AND """
-    + IN_SCOPE
+    + PLACED_IN_SCOPE
     + """
 WITH n AS d
 OPTIONAL MATCH (d)-[:IN_REGION]->(r:Region)
@@ -93,7 +93,7 @@ HOLDERS: Final = (
 UNWIND $skill_ids AS skill_id
 MATCH (:Skill {id: skill_id})<-[:SUBCATEGORY_OF*0..]-(held:Skill)<-[h:HAS_SKILL]-(n:Person)
 WHERE NOT held:Retired AND h.retired_run IS NULL AND NOT n:Retired AND """
-    + IN_SCOPE
+    + PERSON_IN_SCOPE
     + """
 WITH skill_id, held, h, n AS p
 RETURN collect([skill_id, p.id, held.id, held.name, coalesce(h.level, 3),
@@ -112,7 +112,7 @@ CALL (r) {
   MATCH (r)<-[:IN_REGION]-(:PartyOrg)<-[:REPORTS_TO]-(p:Person) RETURN p
 }
 WITH DISTINCT p AS n WHERE NOT n:Retired AND """
-    + IN_SCOPE
+    + PERSON_IN_SCOPE
     + """
 RETURN collect(n.id) AS ids
 """
@@ -135,8 +135,8 @@ RETURN collect({
 }) AS rows
 """
 
-# (HOLDERS, LOCAL_PEOPLE and DEMAND read only what lies in the caller's scope: IN_SCOPE of
-# queries.scope, a walk up from each person or demand; $scope_region null = the whole city.)
+# (HOLDERS, LOCAL_PEOPLE and DEMAND read only what lies in the caller's scope: the checks of
+# queries.scope against the scope's region ids; $scope_regions null = the whole city.)
 
 # §4 the chain of regions above each given region, itself included (unique :Region(id),
 # then PART_OF): fetched once per distinct place, not once per person.

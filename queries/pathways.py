@@ -54,7 +54,7 @@ from typing import Any, Final, LiteralString
 from neo4j import AsyncDriver
 
 from queries.errors import BadArgumentError, NotFoundError
-from queries.scope import IN_SCOPE, WHOLE_CITY, Scope
+from queries.scope import IN_SCOPE, PLACED_IN_SCOPE, WHOLE_CITY, Scope
 
 DEFAULT_K: Final = 3
 DEFAULT_MAX_HOPS: Final = 6
@@ -122,7 +122,7 @@ FIND_ENDS: Final = (
 UNWIND $ids AS id
 MATCH (n:Unit {id: id})
 WHERE NOT n:Retired AND """
-    + IN_SCOPE
+    + PLACED_IN_SCOPE
     + """
 WITH id, n AS u
 RETURN u.id AS id,

@@ -1,8 +1,9 @@
 """What a caller may read: a region subtree (or the whole city), and whether raw phones.
 
 Every query function that reads entities takes a :class:`Scope` and applies it *in its
-Cypher*, as the parameter ``$scope_region`` (``null`` = the whole city), so that a resolver
-forgetting a check cannot widen what is read. Where an entity lies:
+Cypher*, as the parameters ``$scope_regions`` (the subtree's region ids, read once per
+request by :func:`scope_of`; ``null`` = the whole city) and ``$scope_region`` (its root), so
+that a resolver forgetting a check cannot widen what is read. Where an entity lies:
 
 - a region: in its own subtree (its ancestors lie outside a scope below them);
 - an organization, party organisation, resource or demand: where it sits (``IN_REGION``);
@@ -28,10 +29,16 @@ from queries.errors import NotFoundError
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """A region subtree (``region_id``; None = the whole city) and the raw-phone permission."""
+    """A region subtree (``region_id``; None = the whole city) and the raw-phone permission.
+
+    ``region_ids`` is the subtree's region ids, read once per request (:func:`scope_of`), so
+    that the per-row check is a set lookup instead of a walk up the region tree (and the
+    scoped queries stay cheap to plan).
+    """
 
     region_id: str | None = None
     may_see_phones: bool = False
+    region_ids: frozenset[str] | None = None
 
     @property
     def whole_city(self) -> bool:
@@ -39,32 +46,72 @@ class Scope:
 
     def params(self) -> dict[str, Any]:
         """The Cypher parameters every scoped query takes."""
-        return {"scope_region": self.region_id}
+        if self.region_id is not None and self.region_ids is None:
+            raise ValueError("a region scope must be read first (queries.scope.scope_of)")
+        return {
+            "scope_region": self.region_id,
+            "scope_regions": None if self.region_ids is None else sorted(self.region_ids),
+        }
 
 
 WHOLE_CITY: Final = Scope()
 
-# Whether node `n` lies in the scope: a walk up from n (IN_REGION, then PART_OF, at most the
-# seven levels of the region tree) to the scope region, found by its unique id index. A
-# fragment of the scoped queries of this package; `n` and $scope_region are bound there.
-IN_SCOPE: Final = """($scope_region IS NULL OR CASE
-  WHEN n:Skill THEN true
-  WHEN n:Region THEN EXISTS { (n)-[:PART_OF*0..8]->(:Region {id: $scope_region}) }
-  WHEN n:Person THEN EXISTS {
-    (n)-[:RESIDES_IN|MEMBER_OF|EMPLOYED_BY]->()-[:IN_REGION*0..1]->(:Region)
-       -[:PART_OF*0..8]->(:Region {id: $scope_region}) }
-  WHEN n:Agreement THEN EXISTS {
-    (n)<-[:PARTY_TO]-(:Unit)-[:IN_REGION]->(:Region)
-       -[:PART_OF*0..8]->(:Region {id: $scope_region}) }
-  WHEN n:Resource THEN EXISTS {
-    (n)-[:IN_REGION]->(:Region)-[:PART_OF*0..8]->(:Region {id: $scope_region}) }
-    OR (NOT EXISTS { (n)-[:IN_REGION]->(:Region) } AND EXISTS {
-    (n)-[:OWNED_BY]->(:Unit)-[:IN_REGION]->(:Region)
-       -[:PART_OF*0..8]->(:Region {id: $scope_region}) })
-  ELSE EXISTS { (n)-[:IN_REGION]->(:Region)-[:PART_OF*0..8]->(:Region {id: $scope_region}) }
-END)"""
+# The ids of a region's subtree (unique index on Region.id, then PART_OF inbound).
+SUBTREE: Final = """
+MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(r:Region)
+RETURN collect(r.id) AS ids
+"""
 
-# Whether a region lies in the scope (unique id index, then a walk up of at most 8 PART_OF).
+
+async def scope_of(
+    driver: AsyncDriver, database: str, region_id: str | None, *, may_see_phones: bool = False
+) -> Scope:
+    """The scope of a caller bound to ``region_id`` (None: the whole city), read once.
+
+    A region that does not exist gives an empty scope: its holder sees nothing.
+    """
+    if region_id is None:
+        return Scope(may_see_phones=may_see_phones)
+    records, _, _ = await driver.execute_query(
+        SUBTREE, region_id=region_id, database_=database, routing_="r"
+    )
+    return Scope(region_id, may_see_phones, frozenset(records[0]["ids"]))
+
+
+# Whether node `n` lies in the scope: the region it sits in (or, for a person, resides in or
+# whose units sit in; an agreement, whose parties sit in; a resource with no region, whose
+# owner sits in) is one of $scope_regions, the scope's subtree read once per request
+# ($scope_regions null = the whole city). Fragments of the scoped queries of this package,
+# one per kind (simple to plan) and IN_SCOPE for a node of any kind; `n` is bound there.
+REGION_IN_SCOPE_OF_N: Final = "($scope_regions IS NULL OR n.id IN $scope_regions)"
+PLACED_IN_SCOPE: Final = """($scope_regions IS NULL
+  OR any(x IN [(n)-[:IN_REGION]->(g) | g.id] WHERE x IN $scope_regions))"""
+PERSON_IN_SCOPE: Final = """($scope_regions IS NULL
+  OR any(x IN [(n)-[:RESIDES_IN|MEMBER_OF|EMPLOYED_BY]->(m) |
+               coalesce(head([(m)-[:IN_REGION]->(g) | g.id]), m.id)] WHERE x IN $scope_regions))"""
+AGREEMENT_IN_SCOPE: Final = """($scope_regions IS NULL
+  OR any(x IN [(n)<-[:PARTY_TO]-(:Unit)-[:IN_REGION]->(g) | g.id] WHERE x IN $scope_regions))"""
+RESOURCE_IN_SCOPE: Final = """($scope_regions IS NULL
+  OR any(x IN [(n)-[:IN_REGION]->(g) | g.id] WHERE x IN $scope_regions)
+  OR (size([(n)-[:IN_REGION]->(g) | g]) = 0
+      AND any(x IN [(n)-[:OWNED_BY]->(:Unit)-[:IN_REGION]->(g) | g.id]
+              WHERE x IN $scope_regions)))"""
+SKILL_IN_SCOPE: Final = "true"
+IN_SCOPE: Final = (
+    "(CASE WHEN n:Skill THEN true WHEN n:Region THEN "
+    + REGION_IN_SCOPE_OF_N
+    + " WHEN n:Person THEN "
+    + PERSON_IN_SCOPE
+    + " WHEN n:Agreement THEN "
+    + AGREEMENT_IN_SCOPE
+    + " WHEN n:Resource THEN "
+    + RESOURCE_IN_SCOPE
+    + " ELSE "
+    + PLACED_IN_SCOPE
+    + " END)"
+)
+
+# Whether a region lies in the scope (unique id index).
 REGION_IN_SCOPE: Final = (
     """
 MATCH (n:Region {id: $region_id}) WHERE NOT n:Retired
@@ -73,7 +120,7 @@ RETURN """
     + """ AS inside
 """
 )
-# Which of $ids name units in the scope (unique index on Unit.id; the walk up per unit).
+# Which of $ids name units in the scope (unique index on Unit.id).
 UNITS_IN_SCOPE: Final = (
     """
 UNWIND $ids AS id
@@ -83,16 +130,30 @@ RETURN id, """
     + """ AS inside
 """
 )
-# Which of $ids name nodes of any kind that lie in the scope, by element id (seeks).
-ELEMENTS_IN_SCOPE: Final = (
+
+
+# Which of $ids name resources in the scope (unique index on Resource.id).
+RESOURCES_IN_SCOPE: Final = (
     """
-UNWIND $elements AS element
-MATCH (n) WHERE elementId(n) = element
-RETURN element, """
-    + IN_SCOPE
+UNWIND $ids AS id
+MATCH (n:Resource {id: id}) WHERE NOT n:Retired
+RETURN id, """
+    + RESOURCE_IN_SCOPE
     + """ AS inside
 """
 )
+
+
+async def resources_in_scope(
+    driver: AsyncDriver, database: str, scope: Scope, ids: list[str]
+) -> set[str]:
+    """Those of ``ids`` that name (non-retired) resources lying in ``scope``."""
+    if not ids:
+        return set()
+    records, _, _ = await driver.execute_query(
+        RESOURCES_IN_SCOPE, ids=ids, **scope.params(), database_=database, routing_="r"
+    )
+    return {r["id"] for r in records if r["inside"]}
 
 
 async def scoped_region(

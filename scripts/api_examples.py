@@ -36,11 +36,17 @@ with English and Chinese descriptions, is [`api/schema.graphql`](../api/schema.g
 (`uv run cobuild export-schema` rewrites it; a test fails when it is stale).
 
 Callers present an API key (`Authorization: Bearer cb_…` or `X-API-Key`), created with
-`uv run cobuild keys create --role …`. Errors carry `extensions.code`: `NOT_FOUND` for an
-unknown id, `BAD_USER_INPUT` for an argument out of range, `UNAVAILABLE` while Neo4j is down;
-anything unexpected is logged and reaches the client as a generic message. Documents nested
-deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens, or whose estimated
-cost is over 50,000 (`QUERY_TOO_COSTLY`) are refused before they run
+`uv run cobuild keys create --role …`, or a bearer JWT (HS256/RS256, `iss`/`aud`/`exp`
+checked); without one the answer is 401 (except in the demo). Coordinators and machine
+clients read only their region subtree: ids outside it read as `NOT_FOUND`, lists, counts and
+search cover only it ([security](security.md) has the table of who sees what).
+`Person.phone` is masked; `phone(unmasked: true)` needs a credential granted raw phones and
+is written to the audit log (`auditLog`, admins only). Errors carry `extensions.code`:
+`NOT_FOUND` for an unknown id (or one outside the caller's scope), `FORBIDDEN` for what the
+caller's role may not do, `BAD_USER_INPUT` for an argument out of range, `UNAVAILABLE` while
+Neo4j is down; anything unexpected is logged and reaches the client as a generic message.
+Documents nested deeper than 12 fields, with more than 30 aliases or more than 3,000 tokens,
+or whose estimated cost is over 50,000 (`QUERY_TOO_COSTLY`) are refused before they run
 (`COBUILD_GRAPHQL_MAX_DEPTH`, `…_MAX_ALIASES`, `…_MAX_TOKENS`, `…_MAX_COST`); introspection is
 exempt. Bodies over 100 KB get HTTP 413 (`PAYLOAD_TOO_LARGE`), more than 600 requests a
 minute or 30 in one second from one key get HTTP 429 with `Retry-After` (`RATE_LIMITED`), a
@@ -52,8 +58,9 @@ Lists are connections: `first` (default 50, at most 500), `after` (a cursor), `t
 `where`, `orderBy` and `descending`. Nested ties are fetched with per-request DataLoaders: a
 nested query costs one database round trip per tie and level, whatever the number of items.
 
-Other endpoints: `POST /ingest` (dataset upload, admin key; see [ingest](ingest.md)),
-`/healthz`, `/readyz` (503 when Neo4j does not answer), `/metrics` (Prometheus).
+Other endpoints: `POST /ingest` (dataset upload: admins, or coordinators for their region;
+see [ingest](ingest.md)), `/healthz`, `/readyz` (503 when Neo4j does not answer), `/metrics`
+(Prometheus).
 
 Every example below was run against the sample dataset (`../shared/sample`) by
 `scripts/api_examples.py`; the answers are what the API returned (long lists cut).

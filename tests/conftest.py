@@ -103,6 +103,11 @@ SAMPLE_NODES = 159 + 50 + 31 + 201 + 48 + 48 + 15 + 27
 @pytest.fixture
 def sample_graph(driver: Driver, neo4j_settings: Settings) -> Driver:
     """The shared database holding the sample dataset (loaded once, reloaded if cleared)."""
+    return ensure_sample(driver, neo4j_settings)
+
+
+def ensure_sample(driver: Driver, neo4j_settings: Settings) -> Driver:
+    """Load the sample into the shared database unless it holds exactly that already."""
     from ingest.pipeline import run_ingest
 
     source = str(SAMPLE / "csv")

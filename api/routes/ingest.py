@@ -2,6 +2,10 @@
 
 Other systems POST one file as multipart form data: an ``.xlsx`` workbook, a ``.zip`` of
 table files, or a single ``NAME.csv`` / ``NAME.jsonl`` table (the file name says the table).
+Admins load anything; a coordinator loads data of its region subtree only: an upload with any
+row reaching outside is refused whole (403, the rows listed) and nothing is written
+(``ingest.scope``), and ``sync`` (which retires what the upload lacks, city-wide) is theirs
+to use only as admins.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.security import Principal, require_roles
 from graph.model import Role
+from ingest.known import Neo4jKnownGraph
 from ingest.pipeline import run_ingest
+from ingest.read import open_dataset
+from ingest.scope import OutsideRow, rows_outside
+from ingest.validate import validate_dataset
 
 router = APIRouter(tags=["ingest"])
 
@@ -71,7 +79,7 @@ def _extract(archive: Path, into: Path, limit: int) -> None:
 async def upload_dataset(
     request: Request,
     file: UploadFile,
-    principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
+    principal: Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.COORDINATOR))],
     strict: bool = False,
     dry_run: bool = False,
     sync: bool = False,
@@ -85,6 +93,11 @@ async def upload_dataset(
     one repeats exactly (every row skipped without validating again; ``recheck`` forces it).
     """
     settings = request.app.state.settings
+    if principal.role is Role.COORDINATOR and sync:
+        raise _bad(
+            "sync retires what an upload lacks in the whole city: admins only",
+            status.HTTP_403_FORBIDDEN,
+        )
     limit = settings.max_upload_mb * CHUNK
     filename = PurePosixPath(file.filename or "").name
     suffix = PurePosixPath(filename).suffix.lower()
@@ -104,6 +117,8 @@ async def upload_dataset(
         else:
             await _save(file, folder / filename, limit)
             source = folder
+        if principal.role is Role.COORDINATOR:
+            await _stays_in_region(request, source, principal, keep_extra=keep_extra)
         result = await run_in_threadpool(
             run_ingest,
             settings,
@@ -117,3 +132,32 @@ async def upload_dataset(
             user=principal.subject,
         )
     return {**result.summary(), "report": result.report.to_dict()}
+
+
+MAX_LISTED: Final = 200
+
+
+async def _stays_in_region(
+    request: Request, source: Path, principal: Principal, *, keep_extra: bool
+) -> None:
+    """Raise 403 listing the rows of the upload outside the coordinator's region."""
+    settings = request.app.state.settings
+    driver = request.app.state.sync_driver
+    region = principal.region_id or ""
+
+    def check() -> list[OutsideRow]:
+        known = Neo4jKnownGraph(driver, settings.neo4j_database)
+        dataset = validate_dataset(open_dataset(source), keep_extra=keep_extra, known=known)
+        return rows_outside(driver, settings.neo4j_database, region, dataset.tables)
+
+    outside = await run_in_threadpool(check)
+    if outside:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            {
+                "message": f"{len(outside)} rows reach outside region {region}: "
+                "nothing was written",
+                "rows_outside_region": [row.to_dict() for row in outside[:MAX_LISTED]],
+                "count": len(outside),
+            },
+        )

@@ -59,6 +59,12 @@ def test_keys_and_status(runner: CliRunner, empty_graph: Driver) -> None:
     assert bad.exit_code == 2
     scoped = runner.invoke(app, ["keys", "create", "--role", "coordinator"])
     assert scoped.exit_code == 2  # a coordinator key needs --region
+    phones = runner.invoke(app, ["keys", "create", "--role", "analyst", "--allow-phones"])
+    assert phones.exit_code == 2  # analysts never read raw phones
+    assert "may not read raw phone numbers" in phones.output
+    ops = runner.invoke(app, ["keys", "create", "--role", "admin", "--allow-phones"])
+    assert ops.exit_code == 0, ops.output
+    ops_id = ops.output.strip().splitlines()[-1].split("_")[1]
     made = runner.invoke(app, ["keys", "create", "--role", "analyst", "--name", "测试"])
     assert made.exit_code == 0, made.output
     key = made.output.strip().splitlines()[-1]
@@ -66,6 +72,7 @@ def test_keys_and_status(runner: CliRunner, empty_graph: Driver) -> None:
     key_id = key.split("_")[1]
     listed = runner.invoke(app, ["keys", "list"])
     assert key_id in listed.output
+    assert next(line for line in listed.output.splitlines() if ops_id in line).count("phones")
     assert key.split("_", 2)[2] not in listed.output  # the secret is never listed
     assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
     assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 1
