@@ -199,6 +199,12 @@ def calls() -> dict[str, list[dict[str, Any]]]:
         "clusters": regional,
         "collaboration": [{}, {"regionId": OTHER_STREET}, {"level": "COMMUNITY"}],
         "auditLog": [{}],
+        "neighbourhood": [
+            {"ids": [out_org, out_po]},
+            {"ids": [in_po], "limit": 500},
+            {"ids": [in_org, SCOPE], "limit": 500},
+        ],
+        "subgraph": [{"ids": [in_po, in_org, out_po, out_org, SCOPE]}],
     }
 
 
