@@ -165,9 +165,7 @@ CALL (m) {
     UNION
     MATCH (m)-[:IN_REGION|RESIDES_IN]->(:Region)-[:PART_OF*0..]->(g:Region) RETURN g.id AS g
   }
-  WITH g WHERE $scope_region IS NULL OR EXISTS {
-    MATCH (:Region {id: g})-[:PART_OF*0..8]->(:Region {id: $scope_region})
-  }
+  WITH g WHERE $scope_regions IS NULL OR g IN $scope_regions
   RETURN collect(g) AS regions
 }
 RETURN m, labels(m) AS labels, regions,

@@ -183,7 +183,7 @@ def test_a_scope_keeps_what_lies_outside_it_out(sample_graph: Driver, run_query:
     region = "370202001001"  # a community: its parent street lies outside a scope on it
     street = next(r["parent_id"] for r in rows("regions") if r["id"] == region)
     below = {r["id"] for r in rows("regions") if region in region_chain(r["id"])}
-    scope = Scope(region_id=region)
+    scope = Scope(region_id=region, region_ids=frozenset(below))
     found = run_query(
         lambda d, db: neighbourhood(
             d, db, [region, street], [ExploreTie.PLACE], as_of=AS_OF, limit=500, scope=scope
