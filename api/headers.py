@@ -22,8 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cobuild.settings import Settings
 
+# The explorer's force layout runs in a Web Worker built from a blob: URL (graphology's
+# ForceAtlas2 worker), and its PNG export reads the canvas as blob:/data: images.
 STRICT_CSP: Final = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; worker-src 'self' blob:; style-src 'self'; "
+    "img-src 'self' data: blob:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )

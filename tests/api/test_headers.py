@@ -44,6 +44,7 @@ def test_every_response_carries_the_strict_policy(client: TestClient) -> None:
     policy = _directives(STRICT_CSP)
     assert policy["default-src"] == ["'self'"]
     assert policy["script-src"] == ["'self'"]
+    assert policy["worker-src"] == ["'self'", "blob:"]  # the explorer's layout worker only
     assert policy["connect-src"] == ["'self'"]
     assert policy["frame-ancestors"] == ["'none'"]
 
