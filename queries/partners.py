@@ -657,19 +657,21 @@ async def find_partners(
             for candidate_id in row["candidate_ids"]:
                 common.setdefault(candidate_id, set()).add(row["partner_id"])
 
-    partial = [
-        _partial(
-            c,
-            direct.get(c.unit.id, _Direct()),
-            common.get(c.unit.id, set()),
-            unit_id,
-            radius_km,
-            resolved,
-            weights,
-        )
+    no_ties, no_common = _Direct(), frozenset[str]()
+    pending = [
+        _bound(c, direct.get(c.unit.id, no_ties), common.get(c.unit.id, no_common), unit_id)
         for c in candidates
     ]
-    scored = await _complete_best(driver, database, partial, limit, weights, details)
+
+    def upper_bound(bound: _Bound) -> float:
+        return _upper_bound(bound, radius_km, resolved, weights)
+
+    def partial(bound: _Bound) -> _Partial:
+        return _partial(bound, unit_id, radius_km, resolved, weights)
+
+    scored = await _complete_best(
+        driver, database, pending, upper_bound, partial, limit, weights, details
+    )
     partners = tuple(_with_rank(p, rank) for rank, p in enumerate(scored[:limit], start=1))
     return PartnersResult(
         unit, resolved, radius_km, new_only, as_of, weights, len(candidates), partners
@@ -1084,45 +1086,85 @@ def _candidate(
     return _Candidate(unit, distance_km, tuple(resources), tuple(people), coverage)
 
 
+@dataclass(frozen=True, slots=True)
+class _Bound:
+    """A candidate with its direct ties and common partners, before anything is spelt out."""
+
+    candidate: _Candidate
+    direct: _Direct
+    common: frozenset[str] | set[str]
+    partners: tuple[str, ...]  # common partners other than A and B
+    strength: float  # the ties component's t
+
+
+def _bound(
+    candidate: _Candidate, direct: _Direct, common: frozenset[str] | set[str], unit_id: str
+) -> _Bound:
+    partners = tuple(sorted(common - {unit_id, candidate.unit.id})) if common else ()
+    strength = (
+        len(direct.agreements)
+        + len(direct.people)
+        + len(direct.usages)
+        + COMMON_PARTNER_WEIGHT * len(partners)
+    )
+    return _Bound(candidate, direct, common, partners, strength)
+
+
+def _values(
+    bound: _Bound, radius_km: float, need: ResolvedNeed | None
+) -> tuple[float, float, float, tuple[float, ...]]:
+    """Complement, proximity and ties values (and the facet values behind the complement)."""
+    candidate = bound.candidate
+    values = candidate.values
+    if values is None:
+        values = tuple(f.coverage for f in candidate.coverage)
+    if need is not None:
+        complement = math.fsum(values) / len(values) if values else 0.0
+    else:
+        offered = math.fsum(values)
+        complement = offered / (offered + GENERAL_SATURATION)
+    proximity = min(1.0, max(0.0, 1.0 - candidate.distance_km / radius_km))
+    return complement, proximity, bound.strength / (bound.strength + 1.0), values
+
+
+def _upper_bound(
+    bound: _Bound, radius_km: float, need: ResolvedNeed | None, weights: PartnerWeights
+) -> float:
+    """The score with a perfect track record: what :func:`_partial` would report, cheaply
+    (thousands of candidates are bounded; only the few read are spelt out)."""
+    complement, proximity, ties_value, _ = _values(bound, radius_km, need)
+    return math.fsum(
+        [
+            weights.complement * complement,
+            weights.proximity * proximity,
+            weights.ties * ties_value,
+            weights.track_record,
+        ]
+    )
+
+
 def _partial(
-    candidate: _Candidate,
-    direct: _Direct,
-    common: set[str],
+    bound: _Bound,
     unit_id: str,
     radius_km: float,
     need: ResolvedNeed | None,
     weights: PartnerWeights,
 ) -> _Partial:
     """Complement, proximity and ties: everything known before the track record is read."""
-    values = candidate.values
-    if values is None:
-        values = tuple(f.coverage for f in candidate.coverage)
+    candidate, direct = bound.candidate, bound.direct
+    complement, proximity, ties_value, values = _values(bound, radius_km, need)
     if need is not None:
-        complement = math.fsum(values) / len(values) if values else 0.0
         covered = [f.label for f in candidate.coverage if f.coverage > 0]
         complement_detail = f"覆盖需求 {len(covered)}/{len(values)} 项" + (
             f"：{'、'.join(covered)}" if covered else ""
         )
     else:
-        offered = math.fsum(values)
-        complement = offered / (offered + GENERAL_SATURATION)
         complement_detail = f"带来本单位没有的 {len(values)} 项资源类型、场景或技能"
-
-    proximity = min(1.0, max(0.0, 1.0 - candidate.distance_km / radius_km))
     proximity_detail = f"相距 {candidate.distance_km:.2f} km（半径 {radius_km:g} km）"
-
     agreements = tuple(direct.agreements[g] for g in sorted(direct.agreements))
-    partners = tuple(sorted(common - {unit_id, candidate.unit.id}))
-    strength = (
-        len(agreements)
-        + len(direct.people)
-        + len(direct.usages)
-        + COMMON_PARTNER_WEIGHT * len(partners)
-    )
-    ties_value = strength / (strength + 1.0)
     ties_detail = (
         f"共建协议 {len(agreements)} 个，共同人员 {len(direct.people)} 人，"
-        f"资源往来 {len(direct.usages)} 次，共同伙伴 {len(partners)} 个"
+        f"资源往来 {len(direct.usages)} 次，共同伙伴 {len(bound.partners)} 个"
     )
     components = (
         _component(Component.COMPLEMENT, weights.complement, complement, complement_detail),
@@ -1132,7 +1174,7 @@ def _partial(
     return _Partial(
         candidate,
         components,
-        Ties(agreements, len(direct.people), len(direct.usages), partners),
+        Ties(agreements, len(direct.people), len(direct.usages), bound.partners),
         math.fsum([*(c.contribution for c in components), weights.track_record]),
     )
 
@@ -1140,7 +1182,9 @@ def _partial(
 async def _complete_best(
     driver: AsyncDriver,
     database: str,
-    partial: Sequence[_Partial],
+    bounds: Sequence[_Bound],
+    upper_bound: Callable[[_Bound], float],
+    partial: Callable[[_Bound], _Partial],
     limit: int,
     weights: PartnerWeights,
     details: _Details | None = None,
@@ -1153,8 +1197,9 @@ async def _complete_best(
     given, completes each read candidate with what scoring did not need (who holds what),
     read alongside its track record.
     """
+    upper = {id(b): upper_bound(b) for b in bounds}
     pending = sorted(
-        partial, key=lambda p: (-p.upper_bound, p.candidate.distance_km, p.candidate.unit.id)
+        bounds, key=lambda b: (-upper[id(b)], b.candidate.distance_km, b.candidate.unit.id)
     )
     done: list[Partner] = []
     batch = max(2 * limit, 16)
@@ -1164,7 +1209,7 @@ async def _complete_best(
         start += len(chunk)
         track_read = driver.execute_query(
             TRACK_RECORDS,
-            ids=[p.candidate.unit.id for p in chunk],
+            ids=[b.candidate.unit.id for b in chunk],
             database_=database,
             routing_="r",
         )
@@ -1173,17 +1218,18 @@ async def _complete_best(
             records, _, _ = await track_read
         else:
             (records, _, _), detailed = await asyncio.gather(
-                track_read, details([p.candidate for p in chunk])
+                track_read, details([b.candidate for b in chunk])
             )
         track = {r["unit_id"]: r for r in records[0]["rows"]}
-        for p in chunk:
-            unit = p.candidate.unit.id
+        for b in chunk:
+            p = partial(b)
+            unit = b.candidate.unit.id
             if unit in detailed:
                 p = dataclasses.replace(p, candidate=detailed[unit])
             done.append(_complete(p, track[unit], weights))
         done.sort(key=_rank_key)
         settled = len(done) >= limit and start < len(pending)
-        if settled and done[limit - 1].score > pending[start].upper_bound:
+        if settled and done[limit - 1].score > upper[id(pending[start])]:
             break
         batch *= 2
     return done
