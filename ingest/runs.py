@@ -167,13 +167,15 @@ CALL (n, r) {
 DERIVE_ROOT_PATHS: Final = """
 MATCH (r:Region)
 WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) }
-WITH r, [i IN range(1, r.level_rank) | ''] + r.id AS path
+WITH r, [i IN range(1, coalesce(r.level_rank, 0)) | ''] + r.id AS path
 WHERE NOT coalesce(r.region_path = path, false)
 SET r.region_path = path
 """
 DERIVE_REGION_PATHS: Final = """
 MATCH (r:Region {level: $level})-[:PART_OF]->(p:Region)
-WITH r, p.region_path + [i IN range(size(p.region_path), r.level_rank - 1) | ''] + r.id AS path
+WITH r, coalesce(p.region_path, [p.id]) AS above
+WITH r, above + [i IN range(size(above), coalesce(r.level_rank, size(above)) - 1) | ''] + r.id
+     AS path
 WHERE NOT coalesce(r.region_path = path, false)
 CALL (r, path) {
   SET r.region_path = path
