@@ -19,7 +19,7 @@ from api.loaders import build_loaders
 from api.metrics import install_metrics
 from api.routes import health, ingest
 from api.routes.explorer import WEB_DIST, mount_explorer
-from api.schema import schema
+from api.schema import build_schema
 from api.security import CurrentPrincipal
 from cobuild.logs import get_logger
 from cobuild.settings import Settings
@@ -72,7 +72,9 @@ def create_app(settings: Settings, web_dist: Path = WEB_DIST) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(
-        GraphQLRouter(schema, context_getter=context_getter, graphql_ide="graphiql"),
+        GraphQLRouter(
+            build_schema(settings), context_getter=context_getter, graphql_ide="graphiql"
+        ),
         prefix="/graphql",
     )
     mount_explorer(app, web_dist)  # last: it answers every path no route took

@@ -348,6 +348,10 @@ def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     ]
 
 
-schema = strawberry.Schema(
-    query=RootQuery, extensions=[*limits(get_settings()), masking, CodedErrors]
-)
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with ``settings``' limits (each app is built with its own settings)."""
+    return strawberry.Schema(query=RootQuery, extensions=[*limits(settings), masking, CodedErrors])
+
+
+# With the environment's settings: for exporting the SDL and for tools.
+schema = build_schema(get_settings())
