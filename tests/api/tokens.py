@@ -39,7 +39,7 @@ def claims(
     *,
     subject: str = "tester",
     phones: bool = False,
-    lifetime_s: int = 300,
+    lifetime_s: int = 3 * 3600,  # made at collection: outlive a long suite
     **extra: Any,
 ) -> dict[str, Any]:
     now = int(time.time())

@@ -326,6 +326,10 @@ async function sampleRun() {
   };
   await page.click("#key-button");
   await page.click('#key-dialog button[value="clear"]');
+  // The dialog closes before its handler runs: give it a moment (a key never cleared still fails).
+  await page
+    .waitForFunction(() => sessionStorage.getItem("cobuild.apiKey") === null, null, { timeout: 5000 })
+    .catch(() => {});
   observed.apiKey.cleared = await page.evaluate(() => sessionStorage.getItem("cobuild.apiKey"));
 
   // An error from the API is said clearly.
