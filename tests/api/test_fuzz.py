@@ -4,9 +4,6 @@ running server: no 500, no unhandled (masked) error. Sized for CI (tens of secon
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final
@@ -16,7 +13,6 @@ import httpx
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
@@ -24,9 +20,9 @@ from neo4j import Driver
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
-from api.app import create_app
 from api.schema import schema as api_schema
 from api.security import clear_cache
+from bench.load import serve
 from cobuild.settings import Settings
 from graph.keys import create_key
 from graph.model import Role
@@ -44,40 +40,18 @@ DATES: Final = st.dates(date(1900, 1, 1), date(2100, 12, 31)).map(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(settings: Settings) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def sample_url(sample_graph: Driver, neo4j_settings: Settings) -> Iterator[str]:
-    yield from _serve(
+    with serve(
         neo4j_settings.model_copy(update={"allow_anonymous": True, "rate_limit_per_minute": 0})
-    )
+    ) as url:
+        yield url
 
 
 @pytest.fixture
 def empty_url(empty_graph: Driver, neo4j_settings: Settings) -> Iterator[str]:
-    yield from _serve(neo4j_settings.model_copy(update={"rate_limit_per_minute": 0}))
+    with serve(neo4j_settings.model_copy(update={"rate_limit_per_minute": 0})) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from neo4j import Driver
 
-from api.app import create_app
+from bench.load import serve
 from cobuild.settings import Settings
 
 AUDIT = Path(__file__).parent / "http_audit"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,21 +23,8 @@ def live_url(sample_graph: Driver, neo4j_settings: Settings) -> Iterator[str]:
     settings = neo4j_settings.model_copy(
         update={"allow_anonymous": True, "rate_limit_per_minute": 0}
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(settings) as url:
+        yield f"{url}/graphql"
 
 
 def test_every_must_audit_passes(live_url: str) -> None:
