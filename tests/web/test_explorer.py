@@ -12,11 +12,8 @@ import csv
 import itertools
 import json
 import os
-import socket
 import struct
 import subprocess
-import threading
-import time
 import xml.etree.ElementTree as ET
 from datetime import date
 from functools import cache
@@ -24,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from neo4j import Driver
 
-from api.app import create_app
+from bench.load import serve
 from cobuild.settings import Settings
 from tests.conftest import CLEAR_DATA, ROOT, SAMPLE, SAMPLE_LOADED, SAMPLE_NODES
 
@@ -66,59 +62,31 @@ def region_chain(region_id: str) -> set[str]:
     return chain
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class AppServer:
-    """The real app under uvicorn on a free port, in a thread of this process."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", ws="none"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> AppServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the app did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
 def run_browser(mode: str, base_url: str, **env: str) -> dict[str, Any]:
     """Runs the Node script in ``mode``; returns what it observed (a failure is in it too)."""
     assert (WEB / "dist" / "index.html").is_file(), "build the page first: bash scripts/setup.sh"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     observed_file = ARTIFACTS / f"observed-{mode}.json"
     observed_file.unlink(missing_ok=True)
-    completed = subprocess.run(  # noqa: S603 - fixed argv
-        ["node", str(SCRIPT)],  # noqa: S607 - node from PATH, as npm runs it
-        env={**os.environ, "BASE_URL": base_url, "ARTIFACTS": str(ARTIFACTS), "MODE": mode, **env},
-        cwd=WEB,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed argv
+            ["node", str(SCRIPT)],  # noqa: S607 - node from PATH, as npm runs it
+            env={**os.environ, "BASE_URL": base_url, "ARTIFACTS": str(ARTIFACTS), "MODE": mode}
+            | env,
+            cwd=WEB,
+            capture_output=True,
+            text=True,
+            timeout=300,  # the script's own watchdog ends it at 240 s with the step it was in
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        progress = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
+        pytest.fail(f"the browser run did not end in {exc.timeout} s:\n{progress[-3000:]}")
+    assert observed_file.is_file(), completed.stderr[-3000:]
     observed = dict(json.loads(observed_file.read_text(encoding="utf-8")))
-    assert observed.get("failure") is None, observed["failure"]
+    failure = observed.get("failure")
+    assert failure is None, f"{failure}\n{completed.stderr[-3000:]}\n{observed['failedRequests']}"
+    assert completed.returncode == 0, completed.stderr[-3000:]
     assert observed["errors"] == [], observed["errors"]
     return observed
 
@@ -148,10 +116,10 @@ def observed(driver: Driver, neo4j_settings: Settings) -> dict[str, Any]:
         ["PW1", "91370202MAEXC1JF4N", "3137020206382199XJ", False],
     ]
     settings = neo4j_settings.model_copy(update={"allow_anonymous": True})
-    with AppServer(settings) as server:
+    with serve(settings) as url:
         return run_browser(
             "sample",
-            server.url,
+            url,
             PERSON_WITH_PHONE=person["id"],
             PATHWAYS=json.dumps(pathways),
             PARTNERS=json.dumps(answers()["partners"][0], ensure_ascii=False),
@@ -358,10 +326,8 @@ def test_five_thousand_nodes_stay_interactive(
 ) -> None:
     _, seeds = generated_6k
     settings = neo4j_settings.model_copy(update={"allow_anonymous": True})
-    with AppServer(settings) as server:
-        scale = run_browser("scale", server.url, SEEDS=json.dumps(seeds), TARGET_NODES="5000")[
-            "scale"
-        ]
+    with serve(settings) as url:
+        scale = run_browser("scale", url, SEEDS=json.dumps(seeds), TARGET_NODES="5000")["scale"]
     (ARTIFACTS / "fps.json").write_text(json.dumps(scale, indent=2), encoding="utf-8")
     print(f"explorer: {scale['nodes']} nodes, {scale['edges']} edges, {scale['fps']:.1f} fps")
     assert scale["nodes"] >= 5000

@@ -10,25 +10,53 @@ const OUT = process.env.ARTIFACTS;
 const MODE = process.env.MODE ?? "sample";
 mkdirSync(OUT, { recursive: true });
 
-const observed = { errors: [], console: [] };
+const observed = { errors: [], console: [], failedRequests: [] };
+const started = Date.now();
+observed.timings = {};
+
+/** Progress on stderr, so a run that stops shows where (the test prints the tail). */
+function step(name) {
+  observed.lastStep = name;
+  process.stderr.write(`[e2e ${MODE} +${Date.now() - started} ms] ${name}\n`);
+}
+
+function writeObserved() {
+  writeFileSync(join(OUT, `observed-${MODE}.json`), JSON.stringify(observed, null, 2));
+}
+
+// A call without its own time limit (evaluate, saveAs, close) must not hang the suite: after the
+// budget the run ends with what it saw and the step it was in.
+const budgetMs = Number(process.env.E2E_BUDGET_MS ?? 240_000);
+setTimeout(() => {
+  observed.failure = `no end after ${budgetMs} ms; last step: ${observed.lastStep}`;
+  step("watchdog");
+  writeObserved();
+  process.exit(3);
+}, budgetMs).unref();
+
+step("launch");
 const browser = await chromium.launch({
+  timeout: 60_000,
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    // A container's /dev/shm is often 64 MB: renderers would crash on it.
+    "--disable-dev-shm-usage",
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
   ],
 });
 const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+context.setDefaultTimeout(30_000);
+step("browser ready");
 
 let current = null;
-const started = Date.now();
-observed.timings = {};
 function mark(name) {
   observed.timings[name] = Date.now() - started;
+  step(name);
 }
 
 function watch(page) {
@@ -37,6 +65,7 @@ function watch(page) {
   page.on("console", (m) => {
     if (m.type() === "error") observed.console.push(m.text());
   });
+  page.on("requestfailed", (r) => observed.failedRequests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
 }
 
 async function ready(page, url = BASE + "/") {
@@ -99,6 +128,7 @@ async function trackLoading(page) {
 }
 
 async function downloadVia(page, kind) {
+  step(`export ${kind}`);
   await page.click("#export-button");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click(`[data-export="${kind}"]`)]);
   const path = join(OUT, download.suggestedFilename());
@@ -173,6 +203,7 @@ async function sampleRun() {
   observed.sizeByBetweenness = (await canvas(page)).nodes.filter((n) => n.kind === "ORGANIZATION" || n.kind === "PARTY_ORG").map((n) => ({ id: n.id, size: n.size }));
   await page.selectOption("#size-by", "none");
 
+  step("geo");
   // Geographic layout: x grows with longitude, y with latitude.
   await page.click('[data-layout="geo"]');
   await page.waitForTimeout(800);
@@ -183,6 +214,7 @@ async function sampleRun() {
   await page.click('[data-layout="force"]');
   await settled(page);
 
+  step("filters");
   // Filters: sector, kind, region subtree, as-of date.
   await page.selectOption("#filter-sector", "new_economic");
   let view = await canvas(page);
@@ -208,6 +240,7 @@ async function sampleRun() {
   await page.fill("#filter-asof", "2027-01-01");
   await page.dispatchEvent("#filter-asof", "change");
 
+  step("details");
   // Details: a person's phone as the API gives it (masked).
   const personWithPhone = process.env.PERSON_WITH_PHONE;
   await page.evaluate((id) => window.explorer.open([id]), personWithPhone);
@@ -225,6 +258,7 @@ async function sampleRun() {
   for (const kind of ["png", "graphml", "gexf", "nodes-csv", "edges-csv"]) observed.exports[kind] = await downloadVia(page, kind);
   observed.exportedView = { visible: (await canvas(page)).nodes.filter((n) => !n.hidden).length };
 
+  step("pathways");
   // Pathways, from a link that names the two units (the view's state lives in the URL).
   const pw = JSON.parse(process.env.PATHWAYS);
   const pathUrl = (a, b, h) => `${BASE}/#tab=paths&from=${encodeURIComponent(a)}&to=${encodeURIComponent(b)}${h ? "&h=1" : ""}&asOf=2027-01-01`;
@@ -247,6 +281,7 @@ async function sampleRun() {
   await settled(page);
   observed.paths.switched = await page.$eval("#paths-result", (x) => x.textContent);
 
+  step("partners");
   // Partners for a unit: the form, ranked partners with components, highlighted.
   const s1 = JSON.parse(process.env.PARTNERS);
   await ready(page, `${BASE}/#tab=partners&asOf=2027-01-01&unit=${encodeURIComponent(s1.unit.id + "@" + s1.unit.name)}`);
@@ -285,6 +320,7 @@ async function sampleRun() {
   observed.gaps.clicked = { id: firstGap, why: await page.textContent("#tab-details .why") };
   await shot(page, "10-gap-why");
 
+  step("link");
   // The link reopens the view (nodes, selection, tab).
   const before = await canvas(page);
   const link = await page.evaluate(() => window.explorer.viewUrl());
@@ -301,6 +337,7 @@ async function sampleRun() {
   };
   await second.close();
 
+  step("language");
   // Language switch.
   await page.click("#lang-en");
   observed.english = {
@@ -312,6 +349,7 @@ async function sampleRun() {
   await page.click("#lang-zh");
   observed.chinese = { tabs: await page.$$eval("#tabs button", (xs) => xs.map((x) => x.textContent)) };
 
+  step("api key");
   // An API key typed in is kept for the tab's session and sent as a bearer token.
   await page.click("#key-button");
   await page.fill("#key-input", "cb_e2e_not_a_real_key");
@@ -332,6 +370,7 @@ async function sampleRun() {
     .catch(() => {});
   observed.apiKey.cleared = await page.evaluate(() => sessionStorage.getItem("cobuild.apiKey"));
 
+  step("api error");
   // An error from the API is said clearly.
   await ready(page, `${BASE}/#tab=paths&from=NO-SUCH-UNIT&to=${encodeURIComponent(pw[0][2])}`);
   await settled(page);
@@ -348,6 +387,7 @@ async function scaleRun() {
   await settled(page);
   const target = Number(process.env.TARGET_NODES ?? 5000);
   for (let round = 0; round < 8; round++) {
+    step(`expand round ${round}`);
     const order = await page.evaluate(() => window.explorer.graph.order);
     if (order >= target) break;
     await page.evaluate(() => window.explorer.expandAll(500));
@@ -357,6 +397,7 @@ async function scaleRun() {
   await page.evaluate(() => window.explorer.renderer.getCamera().animatedReset({ duration: 0 }));
   await page.waitForTimeout(500);
   const size = await page.evaluate(() => ({ nodes: window.explorer.graph.order, edges: window.explorer.graph.size }));
+  step("frames");
   // Frames per second (requestAnimationFrame) while a person pans (drag) and zooms (wheel).
   const box = await page.locator("#graph").boundingBox();
   const counting = page.evaluate(
@@ -429,6 +470,7 @@ try {
   observed.failure = String(exc && exc.stack ? exc.stack : exc);
   if (current) await current.screenshot({ path: join(OUT, "failure.png") }).catch(() => undefined);
 } finally {
-  writeFileSync(join(OUT, `observed-${MODE}.json`), JSON.stringify(observed, null, 2));
-  await browser.close();
+  step(observed.failure ? "failed" : "done");
+  writeObserved();
+  await Promise.race([browser.close(), new Promise((resolve) => setTimeout(resolve, 15_000))]);
 }
