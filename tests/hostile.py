@@ -54,14 +54,3 @@ HOSTILE: Final[tuple[str, ...]] = (
     "长" * 5000,
     "x" * 70_000,
 )
-
-# The few that break quoting, escaping, parameters and length: sent through every argument
-# (the whole corpus goes through one argument of each kind; see tests/api).
-CORE: Final[tuple[str, ...]] = (
-    DETACH_DELETE,
-    '"}) MATCH (n) DETACH DELETE n //',
-    "\\",
-    "$id",
-    "a\u0000b",
-    "长" * 5000,
-)
