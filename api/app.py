@@ -73,7 +73,9 @@ def create_app(settings: Settings, web_dist: Path = WEB_DIST) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(
         GraphQLRouter(
-            build_schema(settings), context_getter=context_getter, graphql_ide="graphiql"
+            build_schema(settings),
+            context_getter=context_getter,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
         ),
         prefix="/graphql",
     )

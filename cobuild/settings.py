@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     neo4j_retry_s: float = Field(
         default=5.0, ge=0, description="how long a read retries while Neo4j does not answer"
     )
+    graphiql: bool | None = Field(
+        default=None,
+        description=(
+            "serve the GraphiQL page at GET /graphql (its files come from unpkg.com); "
+            "default: on, except in production"
+        ),
+    )
     # Comma-separated in the environment: COBUILD_CORS_ORIGINS=https://a.example,https://b.example
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="origins allowed to call from a browser; empty = none"
@@ -164,6 +171,13 @@ class Settings(BaseSettings):
         if self.allow_anonymous and self.environment is Environment.PRODUCTION:
             raise ValueError("anonymous access (COBUILD_ALLOW_ANONYMOUS) is never on in production")
         return self
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """True when GET /graphql serves the GraphiQL page (off in production unless asked)."""
+        if self.graphiql is not None:
+            return self.graphiql
+        return self.environment is not Environment.PRODUCTION
 
     @property
     def jwt_enabled(self) -> bool:

@@ -31,8 +31,9 @@ INTRO = """# The GraphQL API
 
 `POST /graphql` (JSON body `{"query", "variables"}`) or `GET /graphql?query=…` for queries,
 following the GraphQL-over-HTTP spec (checked by graphql-http's audit suite in
-`tests/api/test_graphql_over_http.py`); GraphiQL at `/graphql` in a browser. The full schema,
-with English and Chinese descriptions, is [`api/schema.graphql`](../api/schema.graphql)
+`tests/api/test_graphql_over_http.py`); GraphiQL at `/graphql` in a browser (not in production
+unless `COBUILD_GRAPHIQL=true`). The full schema, with English and Chinese descriptions, is
+[`api/schema.graphql`](../api/schema.graphql)
 (`uv run cobuild export-schema` rewrites it; a test fails when it is stale).
 
 Callers present an API key (`Authorization: Bearer cb_…` or `X-API-Key`), created with

@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.headers import STRICT_CSP, inline_script_hashes
-from cobuild.settings import Settings
+from cobuild.settings import Environment, Settings
+from graph.model import Role
+from tests.api.tokens import bearer, jwt_settings, token
 
 # Nothing here reaches Neo4j: a driver pointed at a closed port is enough.
 # Headers do not depend on who calls: the demo's anonymous access keeps these tests offline.
@@ -70,6 +72,29 @@ def test_graphiql_may_load_its_pinned_cdn_and_only_its_own_inline_script(
     for tag in re.findall(r"<script[^>]*\bsrc=[^>]*>", page.text):
         assert 'src="https://unpkg.com/' in tag
         assert "integrity=" in tag
+
+
+def test_production_serves_no_graphiql_unless_asked() -> None:
+    """GraphiQL's files come from a public CDN: a production server does not offer the page
+    (the API still answers at /graphql), unless COBUILD_GRAPHIQL turns it on — and then only
+    to a caller with a credential, like every other request."""
+    production = jwt_settings(
+        OFFLINE.model_copy(update={"environment": Environment.PRODUCTION, "allow_anonymous": False})
+    )
+    analyst = {**bearer(token(Role.ANALYST)), "accept": "text/html"}
+    with TestClient(create_app(production)) as client:
+        page = client.get("/graphql", headers=analyst)
+        assert page.status_code == 404
+        assert "graphiql" not in page.text.lower()
+        assert page.headers["content-security-policy"] == STRICT_CSP
+        answer = client.post("/graphql", json={"query": "{ __typename }"}, headers=analyst)
+        assert answer.json() == {"data": {"__typename": "Query"}}
+    asked = production.model_copy(update={"graphiql": True})
+    with TestClient(create_app(asked)) as client:
+        assert client.get("/graphql", headers={"accept": "text/html"}).status_code == 401
+        page = client.get("/graphql", headers=analyst)
+        assert page.status_code == 200
+        assert "https://unpkg.com" in page.headers["content-security-policy"]
 
 
 def test_inline_script_hashes_ignore_external_scripts() -> None:
