@@ -75,6 +75,16 @@ async function ready(page, url = BASE + "/") {
   await page.waitForSelector("body[data-ready='1']", { timeout: 30_000 });
 }
 
+/** Fits the camera to the graph. sigma's promise from animate() with duration 0 never
+ * settles when the first step already finishes (a millisecond ticked since its start: the
+ * callback is stored after it ran), so it is not awaited; the next frame shows the reset. */
+async function resetCamera(page) {
+  await page.evaluate(() => {
+    window.explorer.renderer.getCamera().animatedReset({ duration: 0 });
+  });
+  await page.waitForTimeout(50);
+}
+
 /** Waits until no request is in flight and the force layout has stopped. */
 async function settled(page, layout = false) {
   await page.waitForFunction(() => (document.body.dataset.busy ?? "0") === "0", null, { timeout: 30_000 });
@@ -183,7 +193,7 @@ async function sampleRun() {
   mark("agreements-open");
   await page.evaluate(() => window.explorer.expandAll(400));
   await settled(page);
-  await page.evaluate(() => window.explorer.renderer.getCamera().animatedReset({ duration: 0 }));
+  await resetCamera(page);
   await page.waitForTimeout(300);
   observed.legend = await page.$$eval("#legend .legend-item", (rows) => rows.map((r) => r.textContent));
   const styled = await canvas(page);
@@ -207,7 +217,7 @@ async function sampleRun() {
   // Geographic layout: x grows with longitude, y with latitude.
   await page.click('[data-layout="geo"]');
   await page.waitForTimeout(800);
-  await page.evaluate(() => window.explorer.renderer.getCamera().animatedReset({ duration: 0 }));
+  await resetCamera(page);
   await page.waitForTimeout(200);
   observed.geo = (await canvas(page)).nodes.filter((n) => n.lon != null && n.kind === "ORGANIZATION").map((n) => ({ x: n.x, y: n.y, lon: n.lon, lat: n.lat }));
   await shot(page, "04-geo");
@@ -311,7 +321,7 @@ async function sampleRun() {
     regionRows: await page.$$eval("#gaps-by-region tr", (rows) => rows.length - 1),
     onCanvas: Number(await page.evaluate(() => document.body.dataset.gaps)),
   };
-  await page.evaluate(() => window.explorer.renderer.getCamera().animatedReset({ duration: 0 }));
+  await resetCamera(page);
   await page.waitForTimeout(300);
   await shot(page, "09-gaps");
   const firstGap = await page.$eval("#gaps-result .gap-item", (x) => x.dataset.id);
@@ -394,7 +404,7 @@ async function scaleRun() {
     await settled(page);
   }
   await page.evaluate(() => window.explorer.stopLayout());
-  await page.evaluate(() => window.explorer.renderer.getCamera().animatedReset({ duration: 0 }));
+  await resetCamera(page);
   await page.waitForTimeout(500);
   const size = await page.evaluate(() => ({ nodes: window.explorer.graph.order, edges: window.explorer.graph.size }));
   step("frames");
@@ -452,7 +462,7 @@ async function scaleRun() {
       }),
   );
   // Still interactive: a click on a node selects it and fills the details panel.
-  await page.evaluate(() => window.explorer.renderer.getCamera().animatedReset({ duration: 0 }));
+  await resetCamera(page);
   await page.waitForTimeout(300);
   const someNode = await page.evaluate(() => window.explorer.graph.nodes()[0]);
   const t1 = Date.now();
