@@ -53,7 +53,11 @@ GOALS: Final[dict[str, float]] = {
     "coverage_street": 200.0,
     "coverage_city": 2000.0,
 }
-WARM_UPS: Final = 5
+# Untimed calls before the timed ones (at most a quarter of a question's calls). Neo4j plans
+# each query text on first use and its JIT warms over the first dozen calls after a start:
+# with 5 warm-ups, calls 5-11 of the partners plan (0.6-1 s each) were 6 % of the sample and
+# set its p95 (docs/benchmarks.md, session 4).
+WARM_UPS: Final = 20
 # What a call may fail with and still leave the others to measure: a bad argument drawn, or the
 # server's transaction timeout (alone, or among a coverage report's concurrent questions).
 FAILURES: Final = (QueryError, Neo4jError, DriverError, ExceptionGroup)
