@@ -1,0 +1,1 @@
+"""Maintenance scripts (run as ``python3 -m uv run python scripts/<name>.py``)."""
