@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import json
 import socket
 import subprocess
@@ -20,7 +19,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -134,24 +132,6 @@ def serve(settings: Settings) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        _collect_left_sockets()
-
-
-def _collect_left_sockets() -> None:
-    """Collects, here, the sockets the stopped server's Neo4j driver left in reference cycles.
-
-    Seen once in a few full test runs (a connection from the async driver's pool, opened by a
-    fuzzed query): left alone, the garbage collector finalises it during some later test,
-    whose strict warnings then fail it. Counted on stderr, so the leak stays visible.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ResourceWarning)
-        gc.collect()
-    sockets = [w for w in caught if "unclosed <socket.socket" in str(w.message)]
-    if sockets:
-        print(f"serve: {len(sockets)} socket(s) left unclosed by the server", file=sys.stderr)
-    for other in (w for w in caught if w not in sockets):
-        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
 
 
 def main() -> None:
