@@ -77,12 +77,11 @@ async function ready(page, url = BASE + "/") {
 
 /** Fits the camera to the graph. sigma's promise from animate() with duration 0 never
  * settles when the first step already finishes (a millisecond ticked since its start: the
- * callback is stored after it ran), so it is not awaited; the next frame shows the reset. */
+ * callback is stored after it ran), so it is not awaited; callers wait for the next frames. */
 async function resetCamera(page) {
   await page.evaluate(() => {
     window.explorer.renderer.getCamera().animatedReset({ duration: 0 });
   });
-  await page.waitForTimeout(50);
 }
 
 /** Waits until no request is in flight and the force layout has stopped. */
