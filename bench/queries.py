@@ -12,8 +12,10 @@ folder) instead of reloading it; the scale-100 load takes minutes.
 Coverage and network measures remember answers in-process. They are timed **cold** (their
 caches cleared before every call, the figure the goals are judged on) and **warm** (the same
 arguments asked again right after, answered from the cache). Neo4j's page cache is warmed by
-reading the whole store once, and its query-plan cache by a few untimed calls of each question,
-as on a server in use. Partners are also summarised per shape of call (with or without a need).
+reading the whole store once, and its query-plan cache and JIT by untimed calls of each question
+from a separate sample until their timings are steady, as on a server in use; the first of those
+calls after the start are reported on their own. Partners are also summarised per shape of
+call (with or without a need).
 
 Writes ``bench/results/queries.json`` and prints Markdown tables for ``docs/benchmarks.md``.
 """
@@ -53,11 +55,18 @@ GOALS: Final[dict[str, float]] = {
     "coverage_street": 200.0,
     "coverage_city": 2000.0,
 }
-# Untimed calls before the timed ones (at most a quarter of a question's calls). Neo4j plans
-# each query text on first use and its JIT warms over the first dozen calls after a start:
-# with 5 warm-ups, calls 5-11 of the partners plan (0.6-1 s each) were 6 % of the sample and
-# set its p95 (docs/benchmarks.md, session 4).
-WARM_UPS: Final = 20
+# Warm-up: calls drawn from a separate sample (so the timed calls find no data of their own
+# pre-read) until the engine is steady. Neo4j plans each query text on first use and its JIT
+# keeps warming for dozens of calls after a start: with 5 warm-ups, calls 5-11 of the partners
+# plan (0.6-1 s each) set its p95; with 20, the same calls asked again were still 40 % faster
+# (docs/benchmarks.md, session 4). Steady = the median of the last WARM_WINDOW calls no lower
+# than WARM_STEADY × the median of the window before; at least WARM_MIN and at most WARM_MAX
+# calls (a quarter of the timed calls for the few-call questions: the whole city, districts).
+WARM_WINDOW: Final = 10
+WARM_STEADY: Final = 0.9
+WARM_MIN: Final = 20
+WARM_MAX: Final = 120
+WARM_UP_SEED_OFFSET: Final = 1000  # the warm-up sample's seed, from the timed one's
 # What a call may fail with and still leave the others to measure: a bad argument drawn, or the
 # server's transaction timeout (alone, or among a coverage report's concurrent questions).
 FAILURES: Final = (QueryError, Neo4jError, DriverError, ExceptionGroup)
@@ -182,14 +191,39 @@ def _forget() -> None:
     network.clear_cache()
 
 
-async def measure_question(question: Question) -> list[dict[str, Any]]:
-    """Time every call cold (caches cleared first) and, for cached questions, warm right after."""
-    # Warm-ups load query plans and JIT-compile the hot paths; the slow, few-call questions
-    # (the whole city, districts) need fewer of them.
-    for call in question.calls[: min(WARM_UPS, max(1, len(question.calls) // 4))]:
+async def warm_up(question: Question, calls: Sequence[Call]) -> dict[str, Any]:
+    """Run warm-up ``calls`` (cycled) until the timings are steady; summarise the first ones,
+    which are what a coordinator meets right after a restart."""
+    few = len(question.calls) < 4 * WARM_MIN
+    least = max(1, len(question.calls) // 4) if few else WARM_MIN
+    most = least if few else WARM_MAX
+    times: list[float] = []
+    while len(times) < most:
         _forget()
+        started = time.perf_counter()
         with contextlib.suppress(*FAILURES):
-            await call()
+            await calls[len(times) % len(calls)]()
+        times.append((time.perf_counter() - started) * 1000)
+        if len(times) >= max(least, 2 * WARM_WINDOW):
+            last = statistics.median(times[-WARM_WINDOW:])
+            before = statistics.median(times[-2 * WARM_WINDOW : -WARM_WINDOW])
+            if last >= WARM_STEADY * before:
+                break
+    first = times[:WARM_WINDOW]
+    return {
+        "question": question.name,
+        "warm_up_calls": len(times),
+        "first_p50_ms": round(statistics.median(first), 1),
+        "first_max_ms": round(max(first), 1),
+    }
+
+
+async def measure_question(
+    question: Question, warm_up_calls: Sequence[Call]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Warm up on ``warm_up_calls``, then time every call of ``question`` cold (caches cleared
+    first) and, for cached questions, warm right after."""
+    first = await warm_up(question, warm_up_calls)
     cold = Timing(question.name, "cold", answered=0 if question.answered else None)
     warm = Timing(question.name, "warm")
     by_kind: dict[str, Timing] = {}
@@ -219,7 +253,7 @@ async def measure_question(question: Question) -> list[dict[str, Any]]:
         rows.append(warm.summary())
     rows.extend(by_kind[kind].summary() for kind in sorted(by_kind))
     print(f"  {question.name}: " + ", ".join(f"{r['mode']} p95 {r['p95_ms']} ms" for r in rows))
-    return rows
+    return rows, first
 
 
 # --- the arguments ------------------------------------------------------------------------------
@@ -342,15 +376,21 @@ DEFAULT_CALLS: Final[dict[str, int]] = {
 
 async def measure_scale(
     settings: Settings, seed: int, counts: dict[str, int], only: Sequence[str]
-) -> list[Any]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every question's timings, and its first calls after the start (the warm-up's)."""
     driver = create_async_driver(settings)
     try:
-        questions = await plan(driver, settings.neo4j_database, seed, counts)
+        database = settings.neo4j_database
+        questions = await plan(driver, database, seed, counts)
+        warm_ups = await plan(driver, database, seed + WARM_UP_SEED_OFFSET, counts)
         rows: list[dict[str, Any]] = []
-        for question in questions:
+        firsts: list[dict[str, Any]] = []
+        for question, warm in zip(questions, warm_ups, strict=True):
             if not only or question.name.startswith(tuple(only)):
-                rows.extend(await measure_question(question))
-        return rows
+                timed, first = await measure_question(question, warm.calls)
+                rows.extend(timed)
+                firsts.append(first)
+        return rows, firsts
     finally:
         await driver.close()
 
@@ -417,6 +457,19 @@ def markdown(result: dict[str, Any]) -> str:
             cells = [cold["question"], calls, *(f"{cold[k]:,}" for k in _STATS)]
             cells += [f"{warm[k]:,}" for k in _STATS] if warm else ["–", "–", "–"]
             lines.append("| " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "First calls after the start (the warm-up sample's first "
+            f"{WARM_WINDOW}, caches cleared), and warm-up calls until steady:",
+            "",
+            "| question | first p50 | first max | warm-up calls |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {f['question']} | {f['first_p50_ms']:,} | {f['first_max_ms']:,} "
+            f"| {f['warm_up_calls']} |"
+            for f in scale.get("first", [])
+        ]
         lines.append("")
     lines += ["| goal at scale 100 | p95 | verdict |", "|---|---|---|"]
     for v in result["goals"]:
@@ -451,8 +504,10 @@ def main() -> None:
         try:
             print(f"scale {scale:g}:", flush=True)
             graph = _graph_size(settings)
-            rows = asyncio.run(measure_scale(settings, args.sample_seed, counts, args.only or ()))
-            scales.append({"scale": scale, "graph": graph, "questions": rows})
+            rows, firsts = asyncio.run(
+                measure_scale(settings, args.sample_seed, counts, args.only or ())
+            )
+            scales.append({"scale": scale, "graph": graph, "questions": rows, "first": firsts})
         finally:
             runtime.stop(settings)
     result = {

@@ -46,10 +46,11 @@ def _canonical(value: Any) -> Any:
     return str(value)  # dates, datetimes, points
 
 
-def graph_checksum(
+def graph_lines(
     driver: Driver, database: str, *, exclude: frozenset[str] = PROVENANCE
-) -> GraphChecksum:
-    """Return a digest of every node and relationship, independent of order and internal ids."""
+) -> tuple[list[str], int]:
+    """Every node and relationship as one canonical JSON line each, sorted, and how many of
+    the lines are nodes: what ``graph_checksum`` digests, kept to show where two graphs differ."""
     lines: list[str] = []
     with driver.session(database=database, default_access_mode="READ") as session:
         for record in session.run(ALL_NODES):
@@ -62,5 +63,13 @@ def graph_checksum(
                 json.dumps(["r", record["type"], record["start"], record["end"], _canonical(props)])
             )
     lines.sort()
+    return lines, nodes
+
+
+def graph_checksum(
+    driver: Driver, database: str, *, exclude: frozenset[str] = PROVENANCE
+) -> GraphChecksum:
+    """Return a digest of every node and relationship, independent of order and internal ids."""
+    lines, nodes = graph_lines(driver, database, exclude=exclude)
     digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
     return GraphChecksum(digest, nodes, len(lines) - nodes)

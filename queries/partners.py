@@ -57,11 +57,12 @@ from queries.matching import skill_quality
 
 # --- Cypher ---------------------------------------------------------------------------------
 
-# §2 anchor: unit A, its location and activity, and what it already offers (for "no need"):
-# kinds and scenarios of its usable resources, skills of its linked people (the derived
-# offer_skill_ids, see CANDIDATES_GENERAL). Unique :Unit(id).
-ANCHOR: Final = """
-MATCH (a:Unit {id: $unit_id}) WHERE NOT a:Retired
+# §2 what unit A already offers (for "no need"), read wherever it is compared against: kinds
+# and scenarios of its usable resources, skills of its linked people (the derived
+# offer_skill_ids, see CANDIDATES_GENERAL). Read in each query rather than passed as lists:
+# Neo4j plans a query again for each size class of a list parameter (0, 1, 2-9, 10-99, …), a
+# few hundred milliseconds each time a class is first met after a start.
+_OWN: Final = """
 CALL (a) {
   OPTIONAL MATCH (a)<-[:OWNED_BY]-(r:Resource)
   WHERE NOT r:Retired AND coalesce(r.shareable, true)
@@ -69,12 +70,23 @@ CALL (a) {
     AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
   WITH collect(r) AS owned
   RETURN [r IN owned | r.kind] AS own_kinds,
-         reduce(tags = [], r IN owned | tags + coalesce(r.scenarios, [])) AS own_scenarios
+         reduce(tags = [], r IN owned | tags + coalesce(r.scenarios, [])) AS own_scenarios,
+         coalesce(a.offer_skill_ids, []) AS own_skills
 }
+"""
+
+# §2 anchor: unit A, its location and activity, and what it already offers. Unique :Unit(id).
+ANCHOR: Final = (
+    """
+MATCH (a:Unit {id: $unit_id}) WHERE NOT a:Retired
+"""
+    + _OWN
+    + """
 RETURN a.id AS id, a.name AS name, a:PartyOrg AS is_party_org, a.location AS location,
        (a.valid_to IS NULL OR a.valid_to >= $as_of) AS active,
-       own_kinds, own_scenarios, coalesce(a.offer_skill_ids, []) AS own_skills
+       own_kinds, own_scenarios, own_skills
 """
+)
 
 # §2 skill vocabulary, to resolve a need's skills by id, name or alias and to expand each to
 # its subcategories (the taxonomy is small: a label scan).
@@ -150,58 +162,79 @@ RETURN collect({
 }) AS rows
 """
 
-# §2 candidates with no need, one row per unit: active units within $radius_m of A (point
-# indexes on Organization.location and PartyOrg.location) with their usable resources of a kind
-# or scenario A lacks, and the distinct (skill, level, certification) their people hold among
-# the skills none of A's people holds — the unit's derived offer_skill_* lists (ingest.runs
-# DERIVE_UNIT_SKILLS), as thousands of people can sit within the radius: enough to score every
-# unit; who holds them is read for the best few only (PEOPLE_OF_UNITS). The organizations and
-# the party organisations are two queries, run side by side (two cores).
+# §2 candidates with no need: active units within $radius_m of A (point indexes on
+# Organization.location and PartyOrg.location) with how many new facets (a kind or scenario A
+# lacks) their usable resources bring, and the (skill, level, certification) their people hold
+# among the skills none of A's people holds — the unit's derived offer_skill_* lists (ingest.runs
+# DERIVE_UNIT_SKILLS), as thousands of people can sit within the radius. Enough to score every
+# unit; which resources and who holds the skills is read for the best few only (RESOURCES_OF_UNITS,
+# PEOPLE_OF_UNITS). Thousands of units answer: as parallel lists of plain values, which the driver
+# decodes several times faster than a map per unit. The organizations and the party organisations
+# are two queries, run side by side (two cores).
 _GENERAL_NEAR: Final[dict[str, LiteralString]] = {
     "Organization": """
-MATCH (a:Unit {id: $unit_id})
 MATCH (b:Organization) WHERE point.distance(b.location, a.location) <= $radius_m
 """,
     "PartyOrg": """
-MATCH (a:Unit {id: $unit_id})
 MATCH (b:PartyOrg) WHERE point.distance(b.location, a.location) <= $radius_m
 """,
 }
 _GENERAL_OFFERS: Final = """
-WITH a, b
+WITH a, own_kinds, own_scenarios, own_skills, b
 WHERE b <> a AND NOT b:Retired AND (b.valid_to IS NULL OR b.valid_to >= $as_of)
-CALL (b) {
+CALL (b, own_kinds, own_scenarios) {
   MATCH (b)<-[:OWNED_BY]-(r:Resource)
   WHERE NOT r:Retired AND coalesce(r.shareable, true)
     AND coalesce(r.status, 'available') = 'available'
     AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
-    AND (NOT r.kind IN $own_kinds
-         OR any(tag IN coalesce(r.scenarios, []) WHERE NOT tag IN $own_scenarios))
-  RETURN collect(r {.id, .name, .kind, .capacity, .capacity_unit,
-                    scenarios: coalesce(r.scenarios, [])}) AS resources
+  UNWIND [k IN [r.kind] WHERE NOT k IN own_kinds | 'kind:' + k]
+       + [t IN coalesce(r.scenarios, []) WHERE NOT t IN own_scenarios | 'scenario:' + t]
+       AS facet
+  RETURN count(DISTINCT facet) AS facets
 }
-WITH a, b, resources, coalesce(b.offer_skill_ids, []) AS held
-WITH a, b, resources,
-     [i IN range(0, size(held) - 1) WHERE NOT held[i] IN $own_skills
-      | {skill_id: held[i], level: b.offer_skill_levels[i],
-         certified: b.offer_skill_certified[i]}] AS skills
-WHERE size(resources) > 0 OR size(skills) > 0
-RETURN collect({
-  unit_id: b.id, unit_name: b.name, is_party_org: b:PartyOrg,
-  distance_m: point.distance(a.location, b.location), resources: resources, skills: skills
-}) AS rows
+WITH a, b, facets, coalesce(b.offer_skill_ids, []) AS held, own_skills
+WITH a, b, facets, [i IN range(0, size(held) - 1) WHERE NOT held[i] IN own_skills] AS new
+WHERE facets > 0 OR size(new) > 0
+RETURN collect(b.id) AS ids, collect(b.name) AS names, collect(b:PartyOrg) AS party_orgs,
+       collect(point.distance(a.location, b.location)) AS distances, collect(facets) AS facets,
+       collect([i IN new | b.offer_skill_ids[i]]) AS skills,
+       collect([i IN new | b.offer_skill_levels[i]]) AS levels,
+       collect([i IN new | b.offer_skill_certified[i]]) AS certified
 """
 CANDIDATES_GENERAL: Final[dict[str, LiteralString]] = {
-    label: near + _GENERAL_OFFERS for label, near in _GENERAL_NEAR.items()
+    label: "MATCH (a:Unit {id: $unit_id})" + _OWN + near + _GENERAL_OFFERS
+    for label, near in _GENERAL_NEAR.items()
 }
+
+# §2 what the best-scored units bring, with no need: their usable resources of a kind or with a
+# scenario A's own usable resources lack (unique :Unit(id) per unit, then OWNED_BY).
+RESOURCES_OF_UNITS: Final = (
+    "MATCH (a:Unit {id: $unit_id})"
+    + _OWN
+    + """
+UNWIND $unit_ids AS unit_id
+MATCH (:Unit {id: unit_id})<-[:OWNED_BY]-(r:Resource)
+WHERE NOT r:Retired AND coalesce(r.shareable, true)
+  AND coalesce(r.status, 'available') = 'available'
+  AND coalesce(r.available_from <= $as_of, true) AND coalesce(r.available_to >= $as_of, true)
+  AND (NOT r.kind IN own_kinds
+       OR any(tag IN coalesce(r.scenarios, []) WHERE NOT tag IN own_scenarios))
+RETURN collect({
+  unit_id: unit_id,
+  resource: r {.id, .name, .kind, .capacity, .capacity_unit, scenarios: coalesce(r.scenarios, [])}
+}) AS rows
+"""
+)
 
 # §2 who holds what, with no need, for the best-scored units only: their people (employees of
 # an organization, members of a party organisation) holding a skill none of A's people holds
 # (unique :Unit(id) per unit, then the link and HAS_SKILL).
 PEOPLE_OF_UNITS: Final = """
+MATCH (a:Unit {id: $unit_id})
+WITH coalesce(a.offer_skill_ids, []) AS own_skills
 UNWIND $unit_ids AS unit_id
 MATCH (:Unit {id: unit_id})<-[link:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
-WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN $own_skills
+WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired AND NOT s.id IN own_skills
 RETURN collect({
   unit_id: unit_id, person_id: p.id, person_name: p.name, link: type(link),
   skill_id: s.id, skill_name: s.name,
@@ -590,21 +623,15 @@ async def find_partners(
     ties_read = _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of)
     details: _Details | None = None
     if resolved is None:
-        offers = {
-            "own_kinds": sorted(own.kinds),
-            "own_scenarios": sorted(own.scenarios),
-            "own_skills": sorted(own.skills),
-        }
         tie_rows, organizations, party_orgs = await asyncio.gather(
             ties_read,
-            _read(driver, database, CANDIDATES_GENERAL["Organization"], **near, **offers),
-            _read(driver, database, CANDIDATES_GENERAL["PartyOrg"], **near, **offers),
+            _read_columns(driver, database, CANDIDATES_GENERAL["Organization"], **near),
+            _read_columns(driver, database, CANDIDATES_GENERAL["PartyOrg"], **near),
         )
-        unit_rows = organizations + party_orgs
-        candidates = _general_candidates(unit_rows, own)
+        candidates = _general_candidates([organizations, party_orgs])
 
         async def details(chunk: Sequence[_Candidate]) -> dict[str, _Candidate]:
-            return await _with_people(driver, database, chunk, unit_rows, own)
+            return await _with_offers(driver, database, chunk, unit_id, as_of, own)
 
     else:
         reads: list[Awaitable[list[dict[str, Any]]]] = [ties_read]
@@ -788,6 +815,15 @@ async def _read(
     return rows
 
 
+async def _read_columns(
+    driver: AsyncDriver, database: str, query: LiteralString, **params: Any
+) -> dict[str, list[Any]]:
+    """One read, routed as a read, of a query answering one record of parallel lists."""
+    records, _, _ = await driver.execute_query(query, params, database_=database, routing_="r")
+    record = records[0]
+    return dict(zip(record.keys(), record.values(), strict=True))  # a Record iterates values
+
+
 async def _nothing() -> list[dict[str, Any]]:
     return []
 
@@ -923,64 +959,78 @@ def _unit_of(row: Mapping[str, Any]) -> tuple[UnitRef, float]:
 _Details = Callable[[Sequence[_Candidate]], Awaitable[dict[str, _Candidate]]]
 
 
-def _general_candidates(rows: Iterable[Mapping[str, Any]], own: _Own) -> list[_Candidate]:
-    """Candidates with no need, scored from what their people hold, not yet who holds it.
+def _general_candidates(answers: Iterable[Mapping[str, list[Any]]]) -> list[_Candidate]:
+    """Candidates with no need, scored from what they bring, not yet what it is.
 
     Each stands as its unit, distance and the coverage of every new facet it brings (a new
     resource kind or scenario: 1; a new skill: its best holding's quality), enough for the
-    score; :func:`_with_people` reads the rest for the units whose track records are read.
-    Every row brings something new (the query keeps no other).
+    score; :func:`_with_offers` reads the rest for the units whose track records are read.
+    Every unit answered brings something new (the query keeps no other).
     """
     result = []
-    for row in sorted(rows, key=lambda r: str(r["unit_id"])):
-        ref, distance_km = _unit_of(row)
-        facets = {
-            (facet, key)
-            for r in row["resources"]
-            for facet, key in (
-                (FacetKind.RESOURCE_KIND, r["kind"]),
-                *((FacetKind.SCENARIO, tag) for tag in r["scenarios"]),
-            )
-            if key not in (own.kinds if facet is FacetKind.RESOURCE_KIND else own.scenarios)
-        }
-        best: dict[str, float] = {}
-        for held in row["skills"]:
-            quality = skill_quality(int(held["level"]), bool(held["certified"]))
-            best[held["skill_id"]] = max(best.get(held["skill_id"], 0.0), quality)
-        values = (*(1.0 for _ in facets), *best.values())
-        result.append(_Candidate(ref, distance_km, (), (), (), values))
+    for answer in answers:
+        for uid, name, is_party_org, distance_m, facets, skills, levels, certified in zip(
+            answer["ids"],
+            answer["names"],
+            answer["party_orgs"],
+            answer["distances"],
+            answer["facets"],
+            answer["skills"],
+            answer["levels"],
+            answer["certified"],
+            strict=True,
+        ):
+            best: dict[str, float] = {}
+            for skill, level, cert in zip(skills, levels, certified, strict=True):
+                quality = skill_quality(int(level), bool(cert))
+                if quality > best.get(skill, -1.0):
+                    best[skill] = quality
+            ref = UnitRef(uid, name, _unit_kind(is_party_org))
+            values = (*(1.0 for _ in range(facets)), *best.values())
+            result.append(_Candidate(ref, float(distance_m) / 1000.0, (), (), (), values))
+    result.sort(key=lambda c: c.unit.id)
     return result
 
 
-async def _with_people(
+async def _with_offers(
     driver: AsyncDriver,
     database: str,
     chunk: Sequence[_Candidate],
-    unit_rows: Sequence[Mapping[str, Any]],
+    unit_id: str,
+    as_of: date,
     own: _Own,
 ) -> dict[str, _Candidate]:
-    """The candidates of ``chunk`` again, with the people who hold the skills they bring."""
-    ids = {c.unit.id for c in chunk}
-    records = await _read(
-        driver, database, PEOPLE_OF_UNITS, unit_ids=sorted(ids), own_skills=sorted(own.skills)
+    """The candidates of ``chunk`` again, with the resources and the people behind what they
+    bring."""
+    ids = sorted(c.unit.id for c in chunk)
+    resource_rows, people_rows = await asyncio.gather(
+        _read(
+            driver,
+            database,
+            RESOURCES_OF_UNITS,
+            unit_id=unit_id,
+            unit_ids=ids,
+            as_of=as_of,
+        ),
+        _read(driver, database, PEOPLE_OF_UNITS, unit_id=unit_id, unit_ids=ids),
     )
+    resources: dict[str, list[Mapping[str, Any]]] = {}
+    for row in resource_rows:
+        resources.setdefault(row["unit_id"], []).append(row["resource"])
     people: dict[str, dict[str, tuple[str, str, list[Mapping[str, Any]]]]] = {}
-    for record in records:
+    for record in people_rows:
         person = people.setdefault(record["unit_id"], {}).setdefault(
             record["person_id"], (record["person_name"], record["link"], [])
         )
         person[2].append(record)
     detailed = {}
-    for row in unit_rows:
-        uid = row["unit_id"]
-        if uid not in ids:
-            continue
-        ref, distance_km = _unit_of(row)
+    for c in chunk:
+        uid = c.unit.id
         holders = people.get(uid, {})
         detailed[uid] = _candidate(
-            ref,
-            distance_km,
-            sorted(row["resources"], key=lambda r: str(r["id"])),
+            c.unit,
+            c.distance_km,
+            sorted(resources.get(uid, ()), key=lambda r: str(r["id"])),
             [(pid, *holders[pid]) for pid in sorted(holders)],
             None,
             {},
