@@ -12,9 +12,9 @@ folder) instead of reloading it; the scale-100 load takes minutes.
 Coverage and network measures remember answers in-process. They are timed **cold** (their
 caches cleared before every call, the figure the goals are judged on) and **warm** (the same
 arguments asked again right after, answered from the cache). Neo4j's page cache is warmed by
-reading the whole store once, and its query-plan cache and JIT by untimed calls of each question
-from a separate sample until their timings are steady, as on a server in use; the first of those
-calls after the start are reported on their own. Partners are also summarised per shape of
+reading the whole store once, and its query-plan cache and JIT by 100 untimed calls of each
+question from a separate sample, as on a server in use; the first of those calls after the
+start are reported on their own. Partners are also summarised per shape of
 call (with or without a need).
 
 Writes ``bench/results/queries.json`` and prints Markdown tables for ``docs/benchmarks.md``.
@@ -55,17 +55,15 @@ GOALS: Final[dict[str, float]] = {
     "coverage_street": 200.0,
     "coverage_city": 2000.0,
 }
-# Warm-up: calls drawn from a separate sample (so the timed calls find no data of their own
-# pre-read) until the engine is steady. Neo4j plans each query text on first use and its JIT
+# Warm-up: untimed calls drawn from a separate sample (so the timed calls find none of their own
+# data pre-read), WARM_UPS of them (a quarter of the timed calls for the few-call questions:
+# the whole city, districts). Neo4j plans each query text on first use, and again for each
+# size class of a list parameter (0, 1, 2-9, 10-99, …: a few hundred ms each), and its JIT
 # keeps warming for dozens of calls after a start: with 5 warm-ups, calls 5-11 of the partners
-# plan (0.6-1 s each) set its p95; with 20, the same calls asked again were still 40 % faster
-# (docs/benchmarks.md, session 4). Steady = the median of the last WARM_WINDOW calls no lower
-# than WARM_STEADY × the median of the window before; at least WARM_MIN and at most WARM_MAX
-# calls (a quarter of the timed calls for the few-call questions: the whole city, districts).
-WARM_WINDOW: Final = 10
-WARM_STEADY: Final = 0.9
-WARM_MIN: Final = 20
-WARM_MAX: Final = 120
+# plan (0.6-1 s each) set its p95 (docs/benchmarks.md, session 4). The first WARM_FIRST of
+# them are reported on their own: what a coordinator meets right after a restart.
+WARM_UPS: Final = 100
+WARM_FIRST: Final = 10
 WARM_UP_SEED_OFFSET: Final = 1000  # the warm-up sample's seed, from the timed one's
 # What a call may fail with and still leave the others to measure: a bad argument drawn, or the
 # server's transaction timeout (alone, or among a coverage report's concurrent questions).
@@ -192,27 +190,19 @@ def _forget() -> None:
 
 
 async def warm_up(question: Question, calls: Sequence[Call]) -> dict[str, Any]:
-    """Run warm-up ``calls`` (cycled) until the timings are steady; summarise the first ones,
-    which are what a coordinator meets right after a restart."""
-    few = len(question.calls) < 4 * WARM_MIN
-    least = max(1, len(question.calls) // 4) if few else WARM_MIN
-    most = least if few else WARM_MAX
+    """Run the warm-up ``calls`` (cycled); summarise the first ones."""
+    count = WARM_UPS if len(question.calls) >= WARM_UPS else max(1, len(question.calls) // 4)
     times: list[float] = []
-    while len(times) < most:
+    for index in range(count):
         _forget()
         started = time.perf_counter()
         with contextlib.suppress(*FAILURES):
-            await calls[len(times) % len(calls)]()
+            await calls[index % len(calls)]()
         times.append((time.perf_counter() - started) * 1000)
-        if len(times) >= max(least, 2 * WARM_WINDOW):
-            last = statistics.median(times[-WARM_WINDOW:])
-            before = statistics.median(times[-2 * WARM_WINDOW : -WARM_WINDOW])
-            if last >= WARM_STEADY * before:
-                break
-    first = times[:WARM_WINDOW]
+    first = times[:WARM_FIRST]
     return {
         "question": question.name,
-        "warm_up_calls": len(times),
+        "warm_up_calls": count,
         "first_p50_ms": round(statistics.median(first), 1),
         "first_max_ms": round(max(first), 1),
     }
@@ -460,7 +450,7 @@ def markdown(result: dict[str, Any]) -> str:
         lines += [
             "",
             "First calls after the start (the warm-up sample's first "
-            f"{WARM_WINDOW}, caches cleared), and warm-up calls until steady:",
+            f"{WARM_FIRST}, caches cleared), and how many warm-up calls ran:",
             "",
             "| question | first p50 | first max | warm-up calls |",
             "|---|---|---|---|",

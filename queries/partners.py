@@ -273,9 +273,11 @@ WHERE c <> a AND NOT c:Retired AND (c.valid_to IS NULL OR c.valid_to >= $as_of)
 RETURN collect({unit_id: c.id, tie: tie, via: via, name: name, kind: kind}) AS rows
 """
 
-# §2 2-step paths: for each of A's direct partners C, which candidates are C's direct
-# partners too (same ties as DIRECT_TIES; unique :Unit(id) per partner).
+# §2 2-step paths: for each of A's direct partners C, the units within $radius_m of A that are
+# C's direct partners too (same ties as DIRECT_TIES; unique :Unit(id) per partner). Bounded by
+# the radius, not by the candidates, so that it runs while the candidates are read.
 TWO_STEP: Final = """
+MATCH (a:Unit {id: $unit_id})
 UNWIND $partner_ids AS partner_id
 MATCH (c:Unit {id: partner_id})
 CALL (c) {
@@ -299,9 +301,9 @@ CALL (c) {
     AND coalesce(r.available_to >= $as_of, true)
   RETURN b
 }
-WITH c, b WHERE b <> c AND b.id IN $candidate_ids
-WITH c, collect(DISTINCT b.id) AS candidate_ids
-RETURN collect({partner_id: c.id, candidate_ids: candidate_ids}) AS rows
+WITH a, c, b WHERE b <> c AND point.distance(b.location, a.location) <= $radius_m
+WITH c, collect(DISTINCT b.id) AS unit_ids
+RETURN collect({partner_id: c.id, unit_ids: unit_ids}) AS rows
 """
 
 # §2 track record of each candidate (unique :Unit(id) per id): effect ratings of its
@@ -620,7 +622,7 @@ async def find_partners(
     )
     # The reads around A are independent: run them side by side.
     near: dict[str, Any] = {"unit_id": unit_id, "as_of": as_of, "radius_m": radius_km * 1000}
-    ties_read = _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of)
+    ties_read = _ties(driver, database, unit_id, as_of, radius_km * 1000)
     details: _Details | None = None
     if resolved is None:
         tie_rows, organizations, party_orgs = await asyncio.gather(
@@ -634,7 +636,7 @@ async def find_partners(
             return await _with_offers(driver, database, chunk, unit_id, as_of, own)
 
     else:
-        reads: list[Awaitable[list[dict[str, Any]]]] = [ties_read]
+        reads: list[Awaitable[Any]] = [ties_read]
         if resolved.scenario is not None or resolved.resource_kinds:
             reads.append(
                 _read(
@@ -662,27 +664,13 @@ async def find_partners(
                 driver, database, chunk, by_unit, held_skills, need_now, covers, own
             )
 
-    direct = _direct_ties(tie_rows)
+    direct, common = tie_rows
     if new_only:
         candidates = [
             c for c in candidates if not (c.unit.id in direct and direct[c.unit.id].agreements)
         ]
     if not candidates:
         return empty
-
-    common: dict[str, set[str]] = {}
-    if direct:
-        step_rows, _, _ = await driver.execute_query(
-            TWO_STEP,
-            partner_ids=sorted(direct),
-            candidate_ids=[c.unit.id for c in candidates],
-            as_of=as_of,
-            database_=database,
-            routing_="r",
-        )
-        for row in step_rows[0]["rows"]:
-            for candidate_id in row["candidate_ids"]:
-                common.setdefault(candidate_id, set()).add(row["partner_id"])
 
     no_ties, no_common = _Direct(), frozenset[str]()
     pending = [
@@ -721,6 +709,29 @@ class _Direct:
     agreements: dict[str, AgreementRef] = dataclasses.field(default_factory=dict)
     people: set[str] = dataclasses.field(default_factory=set)
     usages: set[str] = dataclasses.field(default_factory=set)
+
+
+async def _ties(
+    driver: AsyncDriver, database: str, unit_id: str, as_of: date, radius_m: float
+) -> tuple[dict[str, _Direct], dict[str, set[str]]]:
+    """A's direct ties by unit, and for each unit within the radius the direct partners of A
+    it is tied to as well (its common partners with A)."""
+    direct = _direct_ties(await _read(driver, database, DIRECT_TIES, unit_id=unit_id, as_of=as_of))
+    common: dict[str, set[str]] = {}
+    if direct:
+        rows = await _read(
+            driver,
+            database,
+            TWO_STEP,
+            unit_id=unit_id,
+            partner_ids=sorted(direct),
+            as_of=as_of,
+            radius_m=radius_m,
+        )
+        for row in rows:
+            for other in row["unit_ids"]:
+                common.setdefault(other, set()).add(row["partner_id"])
+    return direct, common
 
 
 def _direct_ties(rows: Iterable[Mapping[str, Any]]) -> dict[str, _Direct]:
