@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import math
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -632,7 +633,7 @@ async def find_partners(
         )
         candidates = _general_candidates([organizations, party_orgs])
 
-        async def details(chunk: Sequence[_Candidate]) -> dict[str, _Candidate]:
+        async def details(chunk: Sequence[_Candidate]) -> dict[str, Callable[[], _Candidate]]:
             return await _with_offers(driver, database, chunk, unit_id, as_of, own)
 
     else:
@@ -659,7 +660,7 @@ async def find_partners(
         candidates, by_unit = _candidates(resource_rows, skill_rows, resolved, covers, own)
         need_now = resolved
 
-        async def details(chunk: Sequence[_Candidate]) -> dict[str, _Candidate]:
+        async def details(chunk: Sequence[_Candidate]) -> dict[str, Callable[[], _Candidate]]:
             return await _with_holders(
                 driver, database, chunk, by_unit, held_skills, need_now, covers, own
             )
@@ -932,7 +933,7 @@ async def _with_holders(
     need: ResolvedNeed,
     covers: Mapping[str, tuple[SkillRef, ...]],
     own: _Own,
-) -> dict[str, _Candidate]:
+) -> dict[str, Callable[[], _Candidate]]:
     """The candidates of ``chunk`` again, with the people who hold the needed skills."""
     ids = sorted(c.unit.id for c in chunk)
     people: dict[str, dict[str, tuple[str, str, list[Mapping[str, Any]]]]] = {}
@@ -945,11 +946,12 @@ async def _with_holders(
                 record["person_id"], (record["person_name"], record["link"], [])
             )
             person[2].append(record)
-    detailed = {}
+    detailed: dict[str, Callable[[], _Candidate]] = {}
     for uid in ids:
         ref, distance_km, resources = found[uid]
         holders = people.get(uid, {})
-        detailed[uid] = _candidate(
+        detailed[uid] = functools.partial(
+            _candidate,
             ref,
             distance_km,
             [resources[rid] for rid in sorted(resources)],
@@ -966,8 +968,18 @@ def _unit_of(row: Mapping[str, Any]) -> tuple[UnitRef, float]:
     return ref, float(row["distance_m"]) / 1000.0
 
 
-# Completes candidates (by unit id) with what scoring did not need.
-_Details = Callable[[Sequence[_Candidate]], Awaitable[dict[str, _Candidate]]]
+# Reads, for candidates, what scoring did not need (who holds what, which resources): by unit
+# id, how to build each one complete — built for the partners shown only.
+_Details = Callable[[Sequence[_Candidate]], Awaitable[dict[str, Callable[[], _Candidate]]]]
+
+
+# skill_quality of every (level, certified) a derived offer holds: thousands are looked up per
+# call with no need.
+_QUALITY: Final[Mapping[tuple[int, bool], float]] = {
+    (level, certified): skill_quality(level, certified)
+    for level in range(1, 6)
+    for certified in (False, True)
+}
 
 
 def _general_candidates(answers: Iterable[Mapping[str, list[Any]]]) -> list[_Candidate]:
@@ -993,7 +1005,9 @@ def _general_candidates(answers: Iterable[Mapping[str, list[Any]]]) -> list[_Can
         ):
             best: dict[str, float] = {}
             for skill, level, cert in zip(skills, levels, certified, strict=True):
-                quality = skill_quality(int(level), bool(cert))
+                quality = _QUALITY.get((level, cert))
+                if quality is None:
+                    quality = skill_quality(int(level), bool(cert))
                 if quality > best.get(skill, -1.0):
                     best[skill] = quality
             ref = UnitRef(uid, name, _unit_kind(is_party_org))
@@ -1010,7 +1024,7 @@ async def _with_offers(
     unit_id: str,
     as_of: date,
     own: _Own,
-) -> dict[str, _Candidate]:
+) -> dict[str, Callable[[], _Candidate]]:
     """The candidates of ``chunk`` again, with the resources and the people behind what they
     bring."""
     ids = sorted(c.unit.id for c in chunk)
@@ -1034,11 +1048,12 @@ async def _with_offers(
             record["person_id"], (record["person_name"], record["link"], [])
         )
         person[2].append(record)
-    detailed = {}
+    detailed: dict[str, Callable[[], _Candidate]] = {}
     for c in chunk:
         uid = c.unit.id
         holders = people.get(uid, {})
-        detailed[uid] = _candidate(
+        detailed[uid] = functools.partial(
+            _candidate,
             c.unit,
             c.distance_km,
             sorted(resources.get(uid, ()), key=lambda r: str(r["id"])),
@@ -1263,6 +1278,8 @@ async def _complete_best(
         bounds, key=lambda b: (-upper[id(b)], b.candidate.distance_km, b.candidate.unit.id)
     )
     done: list[Partner] = []
+    read: dict[str, tuple[_Partial, Mapping[str, Any]]] = {}
+    detailed: dict[str, Callable[[], _Candidate]] = {}
     batch = max(2 * limit, 16)
     start = 0
     while start < len(pending):
@@ -1274,25 +1291,30 @@ async def _complete_best(
             database_=database,
             routing_="r",
         )
-        detailed: dict[str, _Candidate] = {}
         if details is None:
             records, _, _ = await track_read
         else:
-            (records, _, _), detailed = await asyncio.gather(
+            (records, _, _), found = await asyncio.gather(
                 track_read, details([b.candidate for b in chunk])
             )
+            detailed.update(found)
         track = {r["unit_id"]: r for r in records[0]["rows"]}
         for b in chunk:
             p = partial(b)
-            unit = b.candidate.unit.id
-            if unit in detailed:
-                p = dataclasses.replace(p, candidate=detailed[unit])
-            done.append(_complete(p, track[unit], weights))
+            read[b.candidate.unit.id] = (p, track[b.candidate.unit.id])
+            done.append(_complete(p, track[b.candidate.unit.id], weights))
         done.sort(key=_rank_key)
         settled = len(done) >= limit and start < len(pending)
         if settled and done[limit - 1].score > upper[id(pending[start])]:
             break
         batch *= 2
+    # The score does not depend on the details: spell them out for the partners shown only.
+    for index, partner in enumerate(done[:limit]):
+        unit = partner.unit.id
+        if unit in detailed:
+            p, track_row = read[unit]
+            full = dataclasses.replace(p, candidate=detailed[unit]())
+            done[index] = _complete(full, track_row, weights)
     return done
 
 
