@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -32,12 +31,6 @@ from ingest.pipeline import run_ingest
 
 WORK = PROJECT_ROOT / "var" / "bench"
 RESULTS = PROJECT_ROOT / "bench" / "results"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def machine() -> dict[str, Any]:
@@ -65,7 +58,7 @@ def fresh_database(name: str, heap: str, pagecache: str) -> Settings:
     shutil.rmtree(data_dir, ignore_errors=True)
     settings = Settings(
         data_dir=data_dir,
-        local_bolt_port=_free_port(),
+        local_bolt_port=runtime.free_port(),
         local_heap=heap,
         local_pagecache=pagecache,
         log_format=LogFormat.JSON,

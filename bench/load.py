@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from urllib.parse import urlparse
 import uvicorn
 
 from cobuild.settings import PROJECT_ROOT, LogFormat, Settings
+from graph import runtime
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 SAMPLE = PROJECT_ROOT.parent / "shared" / "sample" / "csv"
@@ -43,12 +43,6 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     per_name: dict[str, dict[str, float]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_load(url: str, *, seconds: int, users: int, out: Path) -> LoadResult:
@@ -116,7 +110,7 @@ def serve(settings: Settings) -> Iterator[str]:
     """The API of ``settings`` on a free loopback port, for the duration of the block."""
     from api.app import create_app
 
-    port = _free_port()
+    port = runtime.free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -144,14 +138,13 @@ def main() -> None:
         if args.url:
             result = run_load(args.url, seconds=args.seconds, users=args.users, out=Path(tmp))
         else:
-            from graph import runtime
             from graph.connection import create_driver, wait_until_ready
             from graph.migrations import migrate
             from ingest.pipeline import run_ingest
 
             settings = Settings(
                 data_dir=Path(tmp) / "data",
-                local_bolt_port=_free_port(),
+                local_bolt_port=runtime.free_port(),
                 allow_anonymous=True,
                 rate_limit_per_minute=0,
                 log_format=LogFormat.CONSOLE,

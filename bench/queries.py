@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import random
-import socket
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -110,12 +109,6 @@ RETURN nodes, relationships
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def loaded_database(scale: float, seed: int, heap: str, pagecache: str, reuse: bool) -> Settings:
     """A started local Neo4j holding the dataset of ``scale``: reused when asked and loaded."""
     source = dataset(scale, seed)
@@ -123,7 +116,7 @@ def loaded_database(scale: float, seed: int, heap: str, pagecache: str, reuse: b
     if reuse and (WORK / f"db-{name}" / "neo4j" / "password").exists():
         settings = Settings(
             data_dir=WORK / f"db-{name}",
-            local_bolt_port=_free_port(),
+            local_bolt_port=runtime.free_port(),
             local_heap=heap,
             local_pagecache=pagecache,
             log_format=LogFormat.JSON,

@@ -87,6 +87,13 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a throw-away local Neo4j or a served app."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def status(settings: Settings) -> LocalStatus:
     """Whether the local Neo4j of ``settings`` runs, and where."""
     home = settings.local_neo4j_home

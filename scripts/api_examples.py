@@ -9,7 +9,6 @@ app and writes the page, so the documented answers are the ones the API gives.
 from __future__ import annotations
 
 import json
-import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -197,12 +196,6 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _cut(text: str) -> str:
     lines = text.splitlines()
     if len(lines) <= MAX_LINES:
@@ -214,7 +207,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cobuild-examples-") as tmp:
         settings = Settings(
             data_dir=Path(tmp),
-            local_bolt_port=_free_port(),
+            local_bolt_port=runtime.free_port(),
             allow_anonymous=True,
             log_format=LogFormat.JSON,
             log_level="WARNING",

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,12 +25,6 @@ SAMPLE = ROOT.parent / "shared" / "sample"
 
 # Everything ingest writes; schema bookkeeping (:SchemaMigration) survives a clear.
 CLEAR_DATA = "MATCH (n) WHERE NOT n:SchemaMigration CALL (n) { DETACH DELETE n } IN TRANSACTIONS"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +44,7 @@ def neo4j_settings(
         return
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("cobuild-data"),
-        local_bolt_port=_free_port(),
+        local_bolt_port=runtime.free_port(),
         local_heap="768m",
         local_pagecache="256m",
     )

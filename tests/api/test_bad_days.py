@@ -7,7 +7,6 @@ transaction timeout), never the session one, since they stop it.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any, Final
@@ -39,17 +38,11 @@ STATS: Final = {"query": "{ graphStats { nodes { name count } } }"}
 TIMEOUT_S: Final = 8.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Driver]]:
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("bad-days"),
-        local_bolt_port=_free_port(),
+        local_bolt_port=runtime.free_port(),
         local_heap="512m",
         local_pagecache="64m",
         neo4j_transaction_timeout_s=TIMEOUT_S,

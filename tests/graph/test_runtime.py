@@ -13,16 +13,13 @@ from graph.connection import create_driver, wait_until_ready
 from graph.errors import LauncherMissingError, LocalNeo4jError
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_start_stop_restart_keeps_data(tmp_path: Path) -> None:
     settings = Settings(
-        data_dir=tmp_path, local_bolt_port=_free_port(), local_heap="512m", local_pagecache="64m"
+        data_dir=tmp_path,
+        local_bolt_port=runtime.free_port(),
+        local_heap="512m",
+        local_pagecache="64m",
     )
     assert not runtime.status(settings).running
     started = runtime.start(settings)
