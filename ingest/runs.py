@@ -222,12 +222,64 @@ CALL (o, members) {
 } IN TRANSACTIONS OF 10000 ROWS
 """
 
+# --- derived after every load: the other units each unit is tied to -------------------------
+# Marginal units (questions.md §3) ask of every active unit of the city whether two other active
+# units are tied to it horizontally — through a party member (member, employee or reporting), a
+# shared agreement or a resource (owned or used) — and walking every unit's people, agreements
+# and resources at question time costs the whole city's graph. Per unit, each tie as (other
+# unit, first day, last day it holds): an agreement's signed_on..expires_on, a resource's
+# available_from..available_to, cut at the end of a temporary party organisation on the other
+# side; open ends are 0001-01-01 and 9999-12-31 (lists hold no nulls). Ties that always hold
+# are kept for the first two other units only (by id; with two, the unit is never marginal and
+# its dated ties are dropped), dated ones all: enough to tell "at most one" at any date.
+# Written only where they changed.
+DERIVE_UNIT_TIES: Final = """
+MATCH (u:Unit)
+CALL (u) {
+  CALL (u) {
+    MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+          -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v:Unit)
+    WHERE p.is_party_member = true AND NOT p:Retired
+    RETURN v, null AS since, null AS until
+    UNION
+    MATCH (u)-[:PARTY_TO]->(a:Agreement)<-[:PARTY_TO]-(v:Unit)
+    WHERE NOT a:Retired
+    RETURN v, a.signed_on AS since, a.expires_on AS until
+    UNION
+    MATCH (u)-[t1:OWNED_BY|USED]-(res:Resource)-[t2:OWNED_BY|USED]-(v:Unit)
+    WHERE t1.retired_run IS NULL AND t2.retired_run IS NULL AND NOT res:Retired
+    RETURN v, res.available_from AS since, res.available_to AS until
+  }
+  WITH v, since, until, CASE WHEN v:PartyOrg AND v.type = 'temporary' THEN v.valid_to END AS ends
+  WHERE v <> u AND NOT v:Retired
+  WITH DISTINCT v.id AS id, coalesce(since, date('0001-01-01')) AS since,
+       CASE WHEN ends IS NOT NULL AND (until IS NULL OR ends < until) THEN ends
+            ELSE coalesce(until, date('9999-12-31')) END AS until
+  WHERE since <= until
+  ORDER BY id, since, until
+  WITH collect([id, since, until]) AS ties
+  WITH ties, [t IN ties WHERE t[1] = date('0001-01-01') AND t[2] = date('9999-12-31') | t[0]]
+       AS lasting
+  WITH lasting[..2] AS lasting,
+       CASE WHEN size(lasting) >= 2 THEN [] ELSE [t IN ties WHERE NOT t[0] IN lasting] END AS dated
+  RETURN lasting + [t IN dated | t[0]] AS ids,
+         [i IN lasting | date('0001-01-01')] + [t IN dated | t[1]] AS since,
+         [i IN lasting | date('9999-12-31')] + [t IN dated | t[2]] AS until
+}
+WITH u, ids, since, until
+WHERE NOT coalesce(u.tie_ids = ids AND u.tie_since = since AND u.tie_until = until, false)
+CALL (u, ids, since, until) {
+  SET u.tie_ids = ids, u.tie_since = since, u.tie_until = until
+} IN TRANSACTIONS OF 5000 ROWS
+"""
+
 # Whether a store predates a derived value (loaded before it existed): derive then, even when a
 # load writes nothing. Each EXISTS stops at its first witness.
 SUMMARIES_MISSING: Final = """
 RETURN EXISTS { MATCH (r:Region) WHERE r.region_path IS NULL }
     OR EXISTS { MATCH (u:Unit) WHERE u.offer_skill_ids IS NULL }
-    OR EXISTS { MATCH (o:Organization) WHERE o.member_employees IS NULL } AS missing
+    OR EXISTS { MATCH (o:Organization) WHERE o.member_employees IS NULL }
+    OR EXISTS { MATCH (u:Unit) WHERE u.tie_ids IS NULL } AS missing
 """
 
 
@@ -294,13 +346,15 @@ def summaries_missing(driver: Driver, database: str) -> bool:
 
 def derive_summaries(driver: Driver, database: str) -> None:
     """Recompute what the questions read instead of walking the graph: regions' chains of
-    ancestors, units' skill offers, organizations' member employees (docs/model.md)."""
+    ancestors, units' skill offers, organizations' member employees, units' ties to other units
+    (docs/model.md)."""
     with driver.session(database=database) as session:
         session.run(DERIVE_ROOT_PATHS).consume()
         for level in RegionLevel:  # top down
             session.run(DERIVE_REGION_PATHS, level=level.value).consume()
         session.run(DERIVE_UNIT_SKILLS).consume()
         session.run(DERIVE_MEMBER_EMPLOYEES).consume()
+        session.run(DERIVE_UNIT_TIES).consume()
 
 
 def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:

@@ -490,39 +490,20 @@ WHERE NOT u:Retired
   AND NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false))
 MATCH (u)-[:IN_REGION]->(r:Region)
 """
-# §3 marginal units: each unit with up to two distinct other active units it shares an
-# intermediary with — a party member (member, employee or reporting), an active agreement, an
-# active resource (owned or used; two users of one resource count, as the sample reads it) —
-# the search stops at two; for those with at most one, the ties behind it.
+# §3 marginal units: each unit's other active units tied to it through a party member (member,
+# employee or reporting), an active agreement or an active resource (owned or used; two users
+# of one resource count, as the sample reads it) — read from the unit's derived tie_* lists
+# (ingest.runs DERIVE_UNIT_TIES: each tie with the dates it holds between), as walking every
+# unit's people, agreements and resources costs the whole city's graph; for those with at most
+# one, the ties behind it.
 _MARGINAL_UNITS: Final = """
-WITH u, r, COLLECT {
-  CALL (u) {
-    MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
-          -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v:Unit)
-    WHERE p.is_party_member = true AND NOT p:Retired
-    RETURN v
-    UNION
-    MATCH (u)-[:PARTY_TO]->(a:Agreement)<-[:PARTY_TO]-(v:Unit)
-    WHERE NOT a:Retired
-      AND (a.signed_on IS NULL OR a.signed_on <= $as_of)
-      AND (a.expires_on IS NULL OR $as_of <= a.expires_on)
-    RETURN v
-    UNION
-    MATCH (u)-[t1:OWNED_BY|USED]-(res:Resource)-[t2:OWNED_BY|USED]-(v:Unit)
-    WHERE t1.retired_run IS NULL AND t2.retired_run IS NULL AND NOT res:Retired
-      AND (res.available_from IS NULL OR res.available_from <= $as_of)
-      AND (res.available_to IS NULL OR $as_of <= res.available_to)
-    RETURN v
-  }
-  WITH v
-  WHERE v <> u AND NOT v:Retired
-    AND NOT (v:PartyOrg AND v.type = 'temporary' AND coalesce(v.valid_to < $as_of, false))
-  RETURN DISTINCT v
-  LIMIT 2
-} AS partners
+WITH u, r, [i IN range(0, size(coalesce(u.tie_ids, [])) - 1)
+            WHERE u.tie_since[i] <= $as_of <= u.tie_until[i] | u.tie_ids[i]] AS tied
+WITH u, r, CASE WHEN all(id IN tied WHERE id = tied[0]) THEN tied[..1] ELSE tied END AS partners
 OPTIONAL CALL (u, r, partners) {
   WITH u, r, partners WHERE size(partners) <= 1
-  WITH u, r, nullIf(r.region_path[$count_rank], '') AS group_id, partners[0] AS v
+  OPTIONAL MATCH (v:Unit {id: partners[0]})
+  WITH u, r, nullIf(r.region_path[$count_rank], '') AS group_id, v
   RETURN {
     id: u.id, name: u.name, label: CASE WHEN u:PartyOrg THEN 'PartyOrg' ELSE 'Organization' END,
     category: coalesce(u.type, u.kind), region: r {.id, .name, .level}, group_id: group_id,
@@ -535,15 +516,15 @@ OPTIONAL CALL (u, r, partners) {
       RETURN a {.id, .name, with_partner: v IS NOT NULL AND EXISTS { (a)<-[:PARTY_TO]-(v) }}
       ORDER BY a.id
     },
-    members: COUNT {
+    members: CASE WHEN u:Organization THEN coalesce(u.member_employees, 0) ELSE COUNT {
       MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
       WHERE p.is_party_member = true AND NOT p:Retired
-    },
-    shared_members: COUNT {
+    } END,
+    shared_members: CASE WHEN v IS NULL THEN 0 ELSE COUNT {
       MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
             -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v)
       WHERE p.is_party_member = true AND NOT p:Retired
-    },
+    } END,
     resources: COUNT {
       MATCH (u)-[t:OWNED_BY|USED]-(res:Resource)
       WHERE t.retired_run IS NULL AND NOT res:Retired

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -603,6 +604,82 @@ def test_units_skill_offers_follow_their_people(
     after = _offers(empty_graph, neo4j_settings)
     assert all(derived == held for held, derived in after.values())
     assert after != offers
+
+
+# Every unit's horizontal ties walked afresh, each with the dates it holds between: the oracle
+# for the derived tie_* lists.
+TIES_WALKED = """
+MATCH (u:Unit)
+OPTIONAL CALL (u) {
+  MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
+        -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v:Unit)
+  WHERE p.is_party_member = true AND NOT p:Retired
+  RETURN v, null AS since, null AS until
+  UNION
+  MATCH (u)-[:PARTY_TO]->(a:Agreement)<-[:PARTY_TO]-(v:Unit)
+  WHERE NOT a:Retired
+  RETURN v, a.signed_on AS since, a.expires_on AS until
+  UNION
+  MATCH (u)-[t1:OWNED_BY|USED]-(res:Resource)-[t2:OWNED_BY|USED]-(v:Unit)
+  WHERE t1.retired_run IS NULL AND t2.retired_run IS NULL AND NOT res:Retired
+  RETURN v, res.available_from AS since, res.available_to AS until
+}
+WITH u, collect(CASE WHEN v <> u AND NOT v:Retired THEN [
+  v.id, since, until, CASE WHEN v:PartyOrg AND v.type = 'temporary' THEN v.valid_to END
+] END) AS ties
+RETURN u.id AS id, ties, u.tie_ids AS ids, u.tie_since AS since, u.tie_until AS until
+"""
+
+
+def _tied_at(settings: Settings, driver: Driver, days: list[date]) -> int:
+    """Check that at each day the derived ties name the same other unit as a fresh walk when
+    there is at most one, and at least two when there are more; return how many units have
+    ties."""
+    records, _, _ = driver.execute_query(TIES_WALKED, database_=settings.neo4j_database)
+    with_ties = 0
+    for r in records:
+        with_ties += bool(r["ties"])
+        for day in days:
+            walked = {
+                v
+                for v, since, until, ends in r["ties"]
+                if (since is None or since <= day)
+                and (until is None or day <= until)
+                and (ends is None or day <= ends)
+            }
+            derived = {
+                v
+                for v, since, until in zip(r["ids"], r["since"], r["until"], strict=True)
+                if since <= day <= until
+            }
+            if len(walked) <= 1:
+                assert derived == walked, (r["id"], day)
+            else:
+                assert len(derived) >= 2, (r["id"], day)
+                assert derived <= walked, (r["id"], day)
+    return with_ties
+
+
+def test_units_ties_follow_their_people_agreements_and_resources(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    days = [date(2015, 1, 1), date(2023, 6, 1), date(2024, 6, 1), date.today(), date(2040, 1, 1)]
+    assert _tied_at(neo4j_settings, empty_graph, days) >= 10
+    dated = "MATCH (u:Unit) WHERE any(d IN u.tie_until WHERE d.year < 9999) RETURN count(u)"
+    assert _count(empty_graph, neo4j_settings, dated) >= 1  # the sample's agreements expire
+
+    # Agreements dropped from a --sync snapshot no longer tie their parties.
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    shutil.copy(data / "agreements.csv", snapshot / "agreements.csv")
+    _rewrite(snapshot / "agreements.csv", lambda rows: rows[: len(rows) // 2])
+    ties = "MATCH (u:Unit) RETURN sum(size(u.tie_ids))"
+    before = _count(empty_graph, neo4j_settings, ties)
+    run_ingest(neo4j_settings, snapshot, sync=True, driver=empty_graph)
+    _tied_at(neo4j_settings, empty_graph, days)
+    assert _count(empty_graph, neo4j_settings, ties) < before
 
 
 def test_a_store_loaded_before_a_summary_existed_gets_it_on_the_next_load(
