@@ -273,13 +273,63 @@ CALL (u, ids, since, until) {
 } IN TRANSACTIONS OF 5000 ROWS
 """
 
+# --- derived after every load: the skills held in each street, and each skill's holders -------
+# Skill gaps (questions.md §3) compare the skills a street's open demands need with those held
+# by the people residing in the street or reporting to an active party org sitting in it —
+# every resident's skills, a million people in a city. Per street: the skill ids held so (when
+# held only through temporary party orgs with an end date, separately with the latest end);
+# per skill: how many hold it or a finer skill (each holding counted). Written only where they
+# changed.
+DERIVE_STREET_SKILLS: Final = """
+MATCH (street:Region {level: 'street'})
+CALL (street) {
+  OPTIONAL CALL (street) {
+    MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+    CALL (l, n) {
+      WITH n WHERE type(l) = 'RESIDES_IN' AND NOT n:Retired
+      RETURN n AS p, date('9999-12-31') AS until
+      UNION
+      WITH n WHERE n:PartyOrg AND NOT n:Retired
+      MATCH (n)<-[:REPORTS_TO]-(p:Person)
+      WHERE NOT p:Retired
+      RETURN p, CASE WHEN n.type = 'temporary' AND n.valid_to IS NOT NULL THEN n.valid_to
+                     ELSE date('9999-12-31') END AS until
+    }
+    WITH p, max(until) AS until
+    MATCH (p)-[h:HAS_SKILL]->(s:Skill)
+    WHERE h.retired_run IS NULL
+    RETURN s.id AS skill, max(until) AS until
+  }
+  WITH skill, until ORDER BY skill
+  WITH collect(CASE WHEN until.year = 9999 THEN skill END) AS held,
+       collect(CASE WHEN until.year < 9999 THEN [skill, until] END) AS dated
+  RETURN held, [d IN dated | d[0]] AS dated_ids, [d IN dated | d[1]] AS dated_until
+}
+WITH street, held, dated_ids, dated_until
+WHERE NOT coalesce(street.held_skill_ids = held AND street.held_dated_skill_ids = dated_ids
+                   AND street.held_dated_until = dated_until, false)
+SET street.held_skill_ids = held, street.held_dated_skill_ids = dated_ids,
+    street.held_dated_until = dated_until
+"""
+DERIVE_SKILL_HOLDERS: Final = """
+MATCH (k:Skill)
+WITH k, COUNT {
+  MATCH (p:Person)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k)
+  WHERE NOT p:Retired AND h.retired_run IS NULL
+} AS holders
+WHERE k.holders IS NULL OR k.holders <> holders
+SET k.holders = holders
+"""
+
 # Whether a store predates a derived value (loaded before it existed): derive then, even when a
 # load writes nothing. Each EXISTS stops at its first witness.
 SUMMARIES_MISSING: Final = """
 RETURN EXISTS { MATCH (r:Region) WHERE r.region_path IS NULL }
     OR EXISTS { MATCH (u:Unit) WHERE u.offer_skill_ids IS NULL }
     OR EXISTS { MATCH (o:Organization) WHERE o.member_employees IS NULL }
-    OR EXISTS { MATCH (u:Unit) WHERE u.tie_ids IS NULL } AS missing
+    OR EXISTS { MATCH (u:Unit) WHERE u.tie_ids IS NULL }
+    OR EXISTS { MATCH (r:Region {level: 'street'}) WHERE r.held_skill_ids IS NULL }
+    OR EXISTS { MATCH (k:Skill) WHERE k.holders IS NULL } AS missing
 """
 
 
@@ -346,8 +396,8 @@ def summaries_missing(driver: Driver, database: str) -> bool:
 
 def derive_summaries(driver: Driver, database: str) -> None:
     """Recompute what the questions read instead of walking the graph: regions' chains of
-    ancestors, units' skill offers, organizations' member employees, units' ties to other units
-    (docs/model.md)."""
+    ancestors, units' skill offers, organizations' member employees, units' ties to other units,
+    streets' skills held and skills' holders (docs/model.md)."""
     with driver.session(database=database) as session:
         session.run(DERIVE_ROOT_PATHS).consume()
         for level in RegionLevel:  # top down
@@ -355,6 +405,8 @@ def derive_summaries(driver: Driver, database: str) -> None:
         session.run(DERIVE_UNIT_SKILLS).consume()
         session.run(DERIVE_MEMBER_EMPLOYEES).consume()
         session.run(DERIVE_UNIT_TIES).consume()
+        session.run(DERIVE_STREET_SKILLS).consume()
+        session.run(DERIVE_SKILL_HOLDERS).consume()
 
 
 def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:

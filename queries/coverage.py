@@ -367,9 +367,10 @@ WHERE NOT d:Retired
 
 # §3 skill gaps per street: the skills the open demands of each street require, each with the
 # skills that satisfy it (itself and its finer skills: the taxonomy, walked down once per need),
-# and the skills held by the people residing in the street or reporting to an active party org
-# sitting in it (the street's subtree walked once, residents and party orgs found by one
-# expansion of each region, each person's skills read once).
+# against the skills held by the people residing in the street or reporting to an active party
+# org sitting in it — derived per street at ingest (ingest.runs DERIVE_STREET_SKILLS, those
+# held through a temporary party org with its end date), as reading them means reading every
+# resident's skills — and for the gaps how many hold the skill anywhere (derived per skill).
 _SKILL_GAPS: Final = """
 WITH d, nullIf(r.region_path[3], '') AS street_id
 MATCH (street:Region {id: street_id})
@@ -382,34 +383,18 @@ CALL (street, demands) {
   WITH k, collect(d {.id, .title}) AS needing
   RETURN collect({
     skill: k, needing: needing,
-    covering: COLLECT { MATCH (k)<-[:SUBCATEGORY_OF]-{0,5}(s:Skill) RETURN s }
+    covering: COLLECT { MATCH (k)<-[:SUBCATEGORY_OF]-{0,5}(s:Skill) RETURN s.id }
   }) AS required
 }
-CALL (street) {
-  MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
-  CALL (l, n) {
-    WITH n WHERE type(l) = 'RESIDES_IN' AND NOT n:Retired
-    RETURN n AS p
-    UNION
-    WITH n WHERE n:PartyOrg AND NOT n:Retired
-      AND (n.type <> 'temporary' OR n.valid_to IS NULL OR $as_of <= n.valid_to)
-    MATCH (n)<-[:REPORTS_TO]-(p:Person)
-    WHERE NOT p:Retired
-    RETURN p
-  }
-  WITH DISTINCT p
-  MATCH (p)-[h:HAS_SKILL]->(s:Skill)
-  WHERE h.retired_run IS NULL
-  RETURN collect(DISTINCT s) AS held
-}
+WITH street, demands, required,
+     coalesce(street.held_skill_ids, [])
+     + [i IN range(0, size(coalesce(street.held_dated_skill_ids, [])) - 1)
+        WHERE $as_of <= street.held_dated_until[i] | street.held_dated_skill_ids[i]] AS held
 RETURN collect({street: street.id, open_demands: size(demands), gaps: [
   need IN required WHERE none(s IN need.covering WHERE s IN held) | {
     skill: {id: need.skill.id, name: need.skill.name},
     demands: need.needing,
-    holders: COUNT {
-      MATCH (p:Person)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k:Skill)
-      WHERE k = need.skill AND NOT p:Retired AND h.retired_run IS NULL
-    }
+    holders: coalesce(need.skill.holders, 0)
   }
 ]}) AS rows
 """
@@ -419,9 +404,10 @@ SKILL_GAPS: Final[dict[bool, LiteralString]] = {
 }
 
 # §3 resource gaps per street: per scenario of the open demands of each street, the street's
-# resources tagged with it (its subtree walked once) and whether any is usable; for the gaps,
-# the usable ones tagged with it within $radius metres (point index on Resource.location).
-_RESOURCE_GAPS: Final = """
+# resources tagged with it and whether any is usable; for the gaps, the usable ones tagged with
+# it within $radius metres (point index on Resource.location). First the scenarios each street
+# needs.
+_RESOURCE_NEEDS: Final = """
 WITH d, nullIf(r.region_path[3], '') AS street_id
 MATCH (street:Region {id: street_id})
 WITH street, d ORDER BY d.id
@@ -432,17 +418,55 @@ CALL (street, demands) {
   WITH d.scenario AS scenario, collect(d {.id, .title}) AS needing
   RETURN collect({scenario: scenario, needing: needing}) AS needs
 }
-CALL (street, needs) {
-  MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(res:Resource)
-  WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN [n IN needs | n.scenario])
-  RETURN collect(res {
+"""
+_TAGGED: Final = """
+  res {
     .scenarios,
     active: (res.available_from IS NULL OR res.available_from <= $as_of)
             AND (res.available_to IS NULL OR $as_of <= res.available_to),
     shareable: coalesce(res.shareable, true),
     available: coalesce(res.status, 'available') = 'available'
-  }) AS tagged
+  }
+"""
+# Then the resources of each street: in a region's subtree, each street's subtree walked once;
+# for the whole city, every resource read once and told its street by its region's region_path
+# (walking every street's regions reads every building and every resident's tie to it).
+_TAGGED_IN_STREETS: Final = (
+    """
+CALL (street, needs) {
+  MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(res:Resource)
+  WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN [n IN needs | n.scenario])
+  RETURN collect("""
+    + _TAGGED
+    + """) AS tagged
 }
+"""
+)
+_TAGGED_EVERYWHERE: Final = (
+    """
+WITH collect({street: street, open_demands: open_demands, needs: needs}) AS streets
+CALL (streets) {
+  UNWIND streets AS s
+  UNWIND s.needs AS need
+  WITH collect(DISTINCT need.scenario) AS wanted
+  MATCH (res:Resource)-[:IN_REGION]->(x:Region)
+  WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN wanted)
+  WITH nullIf(x.region_path[3], '') AS street_id, res
+  WHERE street_id IS NOT NULL
+  WITH street_id, collect("""
+    + _TAGGED
+    + """) AS tagged
+  RETURN collect([street_id, tagged]) AS by_street
+}
+UNWIND streets AS s
+WITH s.street AS street, s.open_demands AS open_demands, s.needs AS needs,
+     coalesce([b IN by_street WHERE b[0] = s.street.id][0][1], []) AS tagged
+WITH street, open_demands, needs,
+     [t IN tagged WHERE any(x IN t.scenarios WHERE x IN [n IN needs | n.scenario])] AS tagged
+"""
+)
+# Then per scenario needed, the street's tagged resources and, for a gap, the nearest usable.
+_RESOURCE_GAPS: Final = """
 CALL (street, needs, tagged) {
   UNWIND needs AS need
   WITH need, [t IN tagged WHERE need.scenario IN t.scenarios] AS mine
@@ -473,8 +497,8 @@ CALL (street, needs, tagged) {
 RETURN collect({street: street.id, open_demands: open_demands, gaps: gaps}) AS rows
 """
 RESOURCE_GAPS: Final[dict[bool, LiteralString]] = {
-    False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_GAPS,
-    True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_GAPS,
+    False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_NEEDS + _TAGGED_IN_STREETS + _RESOURCE_GAPS,
+    True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_NEEDS + _TAGGED_EVERYWHERE + _RESOURCE_GAPS,
 }
 
 # Active units in the subtree: unique Region.id index, walked down.

@@ -682,6 +682,67 @@ def test_units_ties_follow_their_people_agreements_and_resources(
     assert _count(empty_graph, neo4j_settings, ties) < before
 
 
+# The skills held in each street, walked afresh (each holder with the end of the temporary
+# party org it reports to, if that is all that places it in the street), and each skill's
+# holdings: the oracle for held_* and holders.
+HELD_IN_STREETS = """
+MATCH (street:Region {level: 'street'})
+OPTIONAL MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+WHERE NOT n:Retired AND (type(l) = 'RESIDES_IN' OR n:PartyOrg)
+OPTIONAL MATCH (n)<-[:REPORTS_TO]-(r:Person)
+WHERE n:PartyOrg AND NOT r:Retired
+WITH street, CASE WHEN type(l) = 'RESIDES_IN' THEN n ELSE r END AS p,
+     CASE WHEN n:PartyOrg AND n.type = 'temporary' THEN n.valid_to END AS ends
+OPTIONAL MATCH (p)-[h:HAS_SKILL]->(s:Skill)
+WHERE h.retired_run IS NULL
+WITH street, collect(CASE WHEN s IS NOT NULL THEN [s.id, ends] END) AS holdings
+RETURN street.id AS id, holdings, street.held_skill_ids AS held,
+       street.held_dated_skill_ids AS dated_ids, street.held_dated_until AS dated_until
+"""
+HOLDINGS = """
+MATCH (k:Skill)
+RETURN k.id AS id, k.holders AS derived, COUNT {
+  MATCH (p:Person)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k)
+  WHERE NOT p:Retired AND h.retired_run IS NULL
+} AS holders
+"""
+
+
+def _held_at(settings: Settings, driver: Driver, days: list[date]) -> int:
+    """Check each street's derived skills against a fresh walk at each day; return how many
+    street skills there are."""
+    records, _, _ = driver.execute_query(HELD_IN_STREETS, database_=settings.neo4j_database)
+    held = 0
+    for r in records:
+        held += len(r["held"])
+        for day in days:
+            walked = {k for k, ends in r["holdings"] if ends is None or day <= ends}
+            dated = zip(r["dated_ids"], r["dated_until"], strict=True)
+            derived = set(r["held"]) | {k for k, until in dated if day <= until}
+            assert derived == walked, (r["id"], day)
+    records, _, _ = driver.execute_query(HOLDINGS, database_=settings.neo4j_database)
+    assert [(r["id"], r["derived"]) for r in records] == [(r["id"], r["holders"]) for r in records]
+    return held
+
+
+def test_streets_skills_follow_their_residents_and_party_orgs(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    days = [date(2015, 1, 1), date(2024, 6, 1), date.today(), date(2040, 1, 1)]
+    before = _held_at(neo4j_settings, empty_graph, days)
+    assert before >= 5  # the sample's residents hold skills
+
+    # Skills dropped from a --sync snapshot are no longer held in their holders' streets.
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    shutil.copy(data / "person_skills.csv", snapshot / "person_skills.csv")
+    _rewrite(snapshot / "person_skills.csv", lambda rows: rows[: len(rows) // 4])
+    run_ingest(neo4j_settings, snapshot, sync=True, driver=empty_graph)
+    assert _held_at(neo4j_settings, empty_graph, days) < before
+
+
 def test_a_store_loaded_before_a_summary_existed_gets_it_on_the_next_load(
     empty_graph: Driver, neo4j_settings: Settings
 ) -> None:
