@@ -19,11 +19,14 @@ import strawberry
 from strawberry.types import Info
 
 from api.context import Context
+from api.errors import bad_input
+from api.types import page_window
 from graph.model import OrgKind, RegionLevel, ResourceKind, Sector
 from queries import coverage as gaps
-from queries import matching, network, scoped
+from queries import matching, network, pages, scoped
 from queries import partners as partner_search
 from queries import pathways as paths
+from queries.entities import MAX_PAGE
 
 _exposed: set[type] = set()
 
@@ -55,6 +58,7 @@ strawberry.enum(ResourceKind, name="ResourceKind", description="资源类型 res
 strawberry.enum(RegionLevel, name="RegionLevel", description="区划层级 region level")
 strawberry.enum(Sector, name="Sector", description="领域 sector")
 strawberry.enum(OrgKind, name="OrgKind", description="单位类型 organization kind")
+expose(pages, "Gap")
 expose(paths, "Pathway")
 expose(partner_search, "Partners")
 expose(gaps, "Coverage")
@@ -119,7 +123,16 @@ class QuestionQuery:
         region_id: strawberry.ID | None = None,
         as_of: date | None = None,
         count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description="items of each gap list (≤ 500; every count covers all of them; "
+                "the list's own field pages on) · 每类条目数"
+            ),
+        ] = gaps.REPORT_PAGE,
     ) -> gaps.CoverageReport:
+        if not 0 <= first <= MAX_PAGE:
+            raise bad_input(f"first must be between 0 and {MAX_PAGE}, got {first}")
         return await scoped.coverage_report(
             info.context.driver,
             info.context.database,
@@ -127,6 +140,7 @@ class QuestionQuery:
             region_id,
             as_of=as_of,
             count_level=count_level,
+            first=first,
         )
 
     @strawberry.field(
@@ -142,7 +156,10 @@ class QuestionQuery:
         min_employees: int | None = None,
         as_of: date | None = None,
         count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+        first: int | None = None,
+        after: str | None = None,
     ) -> gaps.UncoveredOrganizations:
+        size, offset = page_window(first, after)
         return await scoped.uncovered_organizations(
             info.context.driver,
             info.context.database,
@@ -153,6 +170,8 @@ class QuestionQuery:
             min_employees=min_employees,
             as_of=as_of,
             count_level=count_level,
+            first=size,
+            offset=offset,
         )
 
     @strawberry.field(
@@ -166,7 +185,10 @@ class QuestionQuery:
         region_id: strawberry.ID | None = None,
         as_of: date | None = None,
         count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+        first: int | None = None,
+        after: str | None = None,
     ) -> gaps.BlankAreas:
+        size, offset = page_window(first, after)
         return await scoped.blank_areas(
             info.context.driver,
             info.context.database,
@@ -175,6 +197,56 @@ class QuestionQuery:
             region_id=region_id,
             as_of=as_of,
             count_level=count_level,
+            first=size,
+            offset=offset,
+        )
+
+    @strawberry.field(
+        description="Active party organisations with no parent or an inactive one · 管理归属不清"
+    )
+    async def unclear_affiliations(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        as_of: date | None = None,
+        count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> gaps.UnclearAffiliations:
+        size, offset = page_window(first, after)
+        return await scoped.unclear_affiliations(
+            info.context.driver,
+            info.context.database,
+            info.context.scope,
+            region_id=region_id,
+            as_of=as_of,
+            count_level=count_level,
+            first=size,
+            offset=offset,
+        )
+
+    @strawberry.field(
+        description="Active units tied horizontally to at most one other unit · 边缘主体"
+    )
+    async def marginal_units(
+        self,
+        info: Info[Context, None],
+        region_id: strawberry.ID | None = None,
+        as_of: date | None = None,
+        count_level: RegionLevel = gaps.DEFAULT_COUNT_LEVEL,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> gaps.MarginalUnits:
+        size, offset = page_window(first, after)
+        return await scoped.marginal_units(
+            info.context.driver,
+            info.context.database,
+            info.context.scope,
+            region_id=region_id,
+            as_of=as_of,
+            count_level=count_level,
+            first=size,
+            offset=offset,
         )
 
     @strawberry.field(

@@ -7,7 +7,6 @@ Lists are cursor-paginated connections (``first`` ≤ 500, ``after``) with ``tot
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, datetime
@@ -33,30 +32,13 @@ from queries.entities import (
     SkillRecord,
     Tie,
 )
+from queries.pages import decode_cursor, encode_cursor
 
 T = TypeVar("T")
 DEFAULT_PAGE = 50
 
 
 # --- pagination -------------------------------------------------------------------------------
-
-
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode("ascii")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The offset after ``cursor`` (0 without one); a malformed cursor is bad input."""
-    if cursor is None:
-        return 0
-    try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().partition(":")
-        offset = int(number)
-    except (ValueError, UnicodeError) as exc:
-        raise bad_input(f"malformed cursor {cursor!r}") from exc
-    if kind != "o" or offset < 0:
-        raise bad_input(f"malformed cursor {cursor!r}")
-    return offset + 1
 
 
 def page_window(first: int | None, after: str | None) -> tuple[int, int]:

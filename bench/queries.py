@@ -303,12 +303,18 @@ async def plan(
         Question(
             "coverage_street",
             True,
-            [bind(coverage.coverage_report, s) for s in some(streets, counts["coverage_street"])],
+            [
+                bind(coverage.coverage_report, s, first=coverage.REPORT_PAGE)
+                for s in some(streets, counts["coverage_street"])
+            ],
         ),
         Question(
             "coverage_city",
             True,
-            [bind(coverage.coverage_report, city) for _ in range(counts["coverage_city"])],
+            [
+                bind(coverage.coverage_report, city, first=coverage.REPORT_PAGE)
+                for _ in range(counts["coverage_city"])
+            ],
         ),
         Question(
             "match_demand",

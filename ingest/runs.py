@@ -182,6 +182,18 @@ CALL (r, path) {
 } IN TRANSACTIONS OF 10000 ROWS
 """
 
+# Units and resources carry the chain of the region they sit in (its region_path): questions
+# over a whole city group them by the region at a level, and finding a unit's IN_REGION among
+# its employees and members reads them all. After the regions' chains; written only where it
+# changed.
+DERIVE_PLACED_PATHS: Final = """
+MATCH (x:Unit|Resource)-[:IN_REGION]->(r:Region)
+WHERE NOT coalesce(x.region_path = r.region_path, false)
+CALL (x, r) {
+  SET x.region_path = r.region_path
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
 # --- derived after every load: what each unit's people can do --------------------------------
 # The distinct (skill, level, certified) held by a unit's linked people (employees of an
 # organization, members of a party organisation), as three parallel lists on the unit, sorted:
@@ -219,6 +231,26 @@ WITH o, COUNT {
 WHERE o.member_employees IS NULL OR o.member_employees <> members
 CALL (o, members) {
   SET o.member_employees = members
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+# --- derived after every load: until when each organization is covered ----------------------
+# Uncovered organizations (questions.md §3) ask of every organization of a city whether an
+# active party org is set up in it or covers it. Per organization: the last day one is
+# (9999-12-31 while a lasting one does, 0001-01-01 when none ever did): uncovered at a date
+# after it. Written only where it changed.
+DERIVE_ORG_COVERAGE: Final = """
+MATCH (o:Organization)
+CALL (o) {
+  MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
+  WHERE NOT po:Retired
+  RETURN max(CASE WHEN po.type <> 'temporary' OR po.valid_to IS NULL THEN date('9999-12-31')
+                  ELSE po.valid_to END) AS until
+}
+WITH o, coalesce(until, date('0001-01-01')) AS until
+WHERE NOT coalesce(o.covered_until = until, false)
+CALL (o, until) {
+  SET o.covered_until = until
 } IN TRANSACTIONS OF 10000 ROWS
 """
 
@@ -321,6 +353,42 @@ WHERE k.holders IS NULL OR k.holders <> holders
 SET k.holders = holders
 """
 
+# --- derived after every load: whether the party reaches each small area --------------------
+# Blank areas (questions.md §3) are the grids, compounds and buildings where no party member
+# resides in or below and no active party org sits in or below; asked of every building of a
+# city, that walks every resident. Per area: the party members residing in or below it, and the
+# last day an active party org sits in or below it (9999-12-31 while one lasts, 0001-01-01 when
+# none ever): blank at a date when no member and that day has passed. Bottom up, level by level
+# (an area adds its children's); written only where they changed.
+AREA_REACH_LEVELS: Final = tuple(
+    level for level in reversed(RegionLevel) if level.rank >= RegionLevel.GRID.rank
+)
+DERIVE_AREA_REACH: Final = """
+MATCH (a:Region {level: $level})
+CALL (a) {
+  OPTIONAL MATCH (a)<-[:RESIDES_IN]-(p:Person)
+  WHERE p.is_party_member = true AND NOT p:Retired
+  RETURN count(p) AS residing
+}
+CALL (a) {
+  MATCH (a)<-[:IN_REGION]-(po:PartyOrg)
+  WHERE NOT po:Retired
+  RETURN max(CASE WHEN po.type = 'temporary' AND po.valid_to IS NOT NULL THEN po.valid_to
+                  ELSE date('9999-12-31') END) AS sitting
+}
+CALL (a) {
+  OPTIONAL MATCH (a)<-[:PART_OF]-(c:Region)
+  RETURN sum(coalesce(c.members_below, 0)) AS below, max(c.party_orgs_until) AS below_until
+}
+WITH a, residing + below AS members,
+     CASE WHEN sitting IS NULL OR below_until > sitting
+          THEN coalesce(below_until, date('0001-01-01')) ELSE sitting END AS until
+WHERE NOT coalesce(a.members_below = members AND a.party_orgs_until = until, false)
+CALL (a, members, until) {
+  SET a.members_below = members, a.party_orgs_until = until
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
 # Whether a store predates a derived value (loaded before it existed): derive then, even when a
 # load writes nothing. Each EXISTS stops at its first witness.
 SUMMARIES_MISSING: Final = """
@@ -329,7 +397,10 @@ RETURN EXISTS { MATCH (r:Region) WHERE r.region_path IS NULL }
     OR EXISTS { MATCH (o:Organization) WHERE o.member_employees IS NULL }
     OR EXISTS { MATCH (u:Unit) WHERE u.tie_ids IS NULL }
     OR EXISTS { MATCH (r:Region {level: 'street'}) WHERE r.held_skill_ids IS NULL }
-    OR EXISTS { MATCH (k:Skill) WHERE k.holders IS NULL } AS missing
+    OR EXISTS { MATCH (k:Skill) WHERE k.holders IS NULL }
+    OR EXISTS { MATCH (a:Region {level: 'grid'}) WHERE a.members_below IS NULL }
+    OR EXISTS { MATCH (u:Unit) WHERE u.region_path IS NULL }
+    OR EXISTS { MATCH (o:Organization) WHERE o.covered_until IS NULL } AS missing
 """
 
 
@@ -396,17 +467,22 @@ def summaries_missing(driver: Driver, database: str) -> bool:
 
 def derive_summaries(driver: Driver, database: str) -> None:
     """Recompute what the questions read instead of walking the graph: regions' chains of
-    ancestors, units' skill offers, organizations' member employees, units' ties to other units,
-    streets' skills held and skills' holders (docs/model.md)."""
+    ancestors (and of the regions units and resources sit in), units' skill offers,
+    organizations' member employees and coverage, units' ties to other units, streets' skills
+    held and skills' holders, small areas' party reach (docs/model.md)."""
     with driver.session(database=database) as session:
         session.run(DERIVE_ROOT_PATHS).consume()
         for level in RegionLevel:  # top down
             session.run(DERIVE_REGION_PATHS, level=level.value).consume()
+        session.run(DERIVE_PLACED_PATHS).consume()
         session.run(DERIVE_UNIT_SKILLS).consume()
         session.run(DERIVE_MEMBER_EMPLOYEES).consume()
+        session.run(DERIVE_ORG_COVERAGE).consume()
         session.run(DERIVE_UNIT_TIES).consume()
         session.run(DERIVE_STREET_SKILLS).consume()
         session.run(DERIVE_SKILL_HOLDERS).consume()
+        for level in AREA_REACH_LEVELS:  # bottom up
+            session.run(DERIVE_AREA_REACH, level=level.value).consume()
 
 
 def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:

@@ -61,6 +61,7 @@ from neo4j import AsyncDriver
 
 from graph.model import NEW_EMPLOYMENT_OCCUPATIONS, OrgKind, RegionLevel, Sector
 from queries.errors import BadArgumentError, NotFoundError
+from queries.pages import Page
 
 # Levels a blank area can be looked for at (questions.md §3).
 BLANK_AREA_LEVELS: Final = (RegionLevel.GRID, RegionLevel.COMPOUND, RegionLevel.BUILDING)
@@ -73,6 +74,11 @@ NEARBY_RADIUS_M: Final = 3000.0
 CACHE_SIZE: Final = 64
 # Questions of one coverage report in flight at once.
 REPORT_CONCURRENCY: Final = 3
+# Items of each gap list in a report, as the API serves it: a first screen (an entity page); the
+# counts always cover every item.
+REPORT_PAGE: Final = 50
+# The end of "every item from the offset on" in a Cypher list slice.
+PAGE_END: Final = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -156,42 +162,49 @@ _ORGANIZATIONS_IN_SUBTREE: Final = """
 MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:IN_REGION]-(o:Organization)
 WHERE NOT o:Retired
 """
-# Every organization: Organization label scan.
+# Every organization: Organization label scan (the region it sits in is its derived
+# region_path: finding its IN_REGION among an organization's employees reads them all).
 _ORGANIZATIONS_EVERYWHERE: Final = """
 MATCH (o:Organization)
 WHERE NOT o:Retired
-MATCH (o)-[:IN_REGION]->(r:Region)
 """
 
 # §3 uncovered organizations: the organizations matching the filters, whether an active party
-# org is set up in one or covers it, and for the uncovered ones what explains the gap (their
-# region at $count_level walked up, members employed, lapsed party orgs); per sector.
+# org is set up in one or covers it (its derived covered_until: ingest.runs
+# DERIVE_ORG_COVERAGE), per sector; the uncovered ones sorted by id and told their region at
+# $count_level (region_path), and for the page asked for what explains the gap (members
+# employed, lapsed party orgs).
 _UNCOVERED_ORGANIZATIONS: Final = """
-WITH o, r
+WITH o
 WHERE ($sector IS NULL OR o.sector = $sector)
   AND ($kind IS NULL OR o.kind = $kind)
   AND coalesce(o.employees, 0) >= $min_employees
-WITH o, r, EXISTS {
-  MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
-  WHERE NOT po:Retired
-    AND (po.type <> 'temporary' OR po.valid_to IS NULL OR $as_of <= po.valid_to)
-} AS covered
-OPTIONAL CALL (o, r, covered) {
-  WITH o, r WHERE NOT covered
+WITH o.sector AS sector, count(o) AS organizations,
+     collect(CASE WHEN NOT $as_of <= o.covered_until THEN o END) AS gaps
+ORDER BY sector
+WITH collect({sector: sector, organizations: organizations, uncovered: size(gaps)}) AS by_sector,
+     collect(gaps) AS per_sector
+CALL (per_sector) {
+  UNWIND per_sector AS gaps
+  UNWIND gaps AS o
+  WITH o ORDER BY o.id
+  RETURN collect(o) AS gaps
+}
+RETURN by_sector, size(gaps) AS total,
+       [o IN gaps | nullIf(o.region_path[$count_rank], '')] AS group_ids,
+       COLLECT {
+  UNWIND gaps[$offset..$page_end] AS o
+  MATCH (o)-[:IN_REGION]->(r:Region)
   RETURN {
     id: o.id, name: o.name, sector: o.sector, kind: o.kind, employees: o.employees,
-    region: r {.id, .name, .level}, group_id: nullIf(r.region_path[$count_rank], ''),
-    members: coalesce(o.member_employees, 0),
+    region: r {.id, .name, .level}, members: coalesce(o.member_employees, 0),
     lapsed: COLLECT {
       MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
       WHERE NOT po:Retired
       RETURN po {.id, .name, .valid_to} ORDER BY po.id
     }
   } AS gap
-}
-WITH o.sector AS sector, count(o) AS organizations, collect(gap) AS gaps
-RETURN sector, organizations, gaps
-ORDER BY sector
+} AS items
 """
 UNCOVERED_ORGANIZATIONS: Final[dict[bool, LiteralString]] = {
     False: _ORGANIZATIONS_IN_SUBTREE + _UNCOVERED_ORGANIZATIONS,
@@ -199,16 +212,16 @@ UNCOVERED_ORGANIZATIONS: Final[dict[bool, LiteralString]] = {
 }
 
 # §3 member ratio by sector: the organizations with their employees and the party members they
-# employ (derived at ingest: ingest.runs DERIVE_MEMBER_EMPLOYEES), summed per region they sit in
-# and sector, then each region walked up once to its
-# region at $count_level (null when it sits higher); one collected record.
+# employ (derived at ingest: ingest.runs DERIVE_MEMBER_EMPLOYEES), summed per region at
+# $count_level they sit in (region_path; null when they sit higher) and sector; one collected
+# record.
 _MEMBER_RATIO_BY_SECTOR: Final = """
-WITH r, o.sector AS sector, count(o) AS organizations,
-     sum(coalesce(o.employees, 0)) AS employees,
+WITH nullIf(o.region_path[$count_rank], '') AS group_id, o.sector AS sector,
+     count(o) AS organizations, sum(coalesce(o.employees, 0)) AS employees,
      sum(coalesce(o.member_employees, 0)) AS members
-WITH r, collect({sector: sector, organizations: organizations, employees: employees,
-                 members: members}) AS tallies
-RETURN collect({group_id: nullIf(r.region_path[$count_rank], ''), tallies: tallies}) AS rows
+WITH group_id, collect({sector: sector, organizations: organizations, employees: employees,
+                        members: members}) AS tallies
+RETURN collect({group_id: group_id, tallies: tallies}) AS rows
 """
 MEMBER_RATIO_BY_SECTOR: Final[dict[bool, LiteralString]] = {
     False: _ORGANIZATIONS_IN_SUBTREE + _MEMBER_RATIO_BY_SECTOR,
@@ -241,8 +254,10 @@ MEMBER_RATIO_NEW_EMPLOYMENT: Final[dict[bool, LiteralString]] = {
 # §3 blank areas: the regions at $level — in the subtree, walked down from the unique Region.id
 # index and pruned by level_rank, or every one (region_level index) when everything sits in
 # the region — where no party member resides in or below and no active party org sits in or
-# below (one walk, one expansion per region for both, stopping at the first witness); with the
-# numbers of the blank ones, their parents and regions at $count_level walked up once per parent.
+# below: the area's derived members_below and party_orgs_until (ingest.runs
+# DERIVE_AREA_REACH; walking every building's residents is most of the whole city's work); the
+# blank ones sorted by id and told their region at $count_level (region_path), and only for the
+# page asked for, their numbers and parents.
 _AREAS_IN_SUBTREE: Final = """
 MATCH (:Region {id: $region_id})
       ((:Region)<-[:PART_OF]-(x:Region WHERE x.level_rank <= $rank)){0,7}(a:Region)
@@ -253,36 +268,29 @@ MATCH (a:Region {level: $level})
 WHERE NOT a:Retired
 """
 _BLANK_AREAS: Final = """
-WITH a, EXISTS {
-  MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
-  WHERE NOT n:Retired
-    AND CASE type(l)
-      WHEN 'RESIDES_IN' THEN n.is_party_member = true
-      ELSE n:PartyOrg AND (n.type <> 'temporary' OR n.valid_to IS NULL OR $as_of <= n.valid_to)
-    END
-} AS reached
+WITH a, a.members_below > 0 OR $as_of <= a.party_orgs_until AS reached
 WITH count(a) AS areas, collect(CASE WHEN NOT reached THEN a END) AS blanks
 CALL (blanks) {
   UNWIND blanks AS a
-  OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
-  WITH parent, collect(a) AS children
-  WITH parent, children, nullIf(parent.region_path[$count_rank], '') AS group_id
-  CALL (children, group_id) {
-    UNWIND children AS a
-    CALL (a) {
-      OPTIONAL MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
-      WHERE NOT n:Retired AND (type(l) = 'RESIDES_IN' OR n:PartyOrg)
-      RETURN count(CASE WHEN type(l) = 'RESIDES_IN' THEN 1 END) AS residents,
-             collect(CASE WHEN n:PartyOrg THEN [n.id, n.name, n.valid_to] END) AS lapsed
-    }
-    RETURN collect([
-      a.id, a.name, CASE WHEN a.level = $count_level THEN a.id ELSE group_id END,
-      a.population, a.households, residents, lapsed
-    ]) AS rows
-  }
-  RETURN collect([parent.id, parent.name, parent.level, rows]) AS groups
+  WITH a ORDER BY a.id
+  RETURN collect(a) AS sorted
 }
-RETURN areas, groups
+RETURN areas, size(sorted) AS total,
+       [a IN sorted | nullIf(a.region_path[$count_rank], '')] AS group_ids,
+       COLLECT {
+  UNWIND sorted[$offset..$page_end] AS a
+  OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
+  CALL (a) {
+    OPTIONAL MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+    WHERE NOT n:Retired AND (type(l) = 'RESIDES_IN' OR n:PartyOrg)
+    RETURN count(CASE WHEN type(l) = 'RESIDES_IN' THEN 1 END) AS residents,
+           collect(CASE WHEN n:PartyOrg THEN [n.id, n.name, n.valid_to] END) AS lapsed
+  }
+  RETURN [
+    a.id, a.name, parent.id, parent.name, parent.level, a.population, a.households, residents,
+    lapsed
+  ] AS row
+} AS items
 """
 BLANK_AREAS: Final[dict[bool, LiteralString]] = {
     False: _AREAS_IN_SUBTREE + _BLANK_AREAS,
@@ -429,7 +437,7 @@ _TAGGED: Final = """
   }
 """
 # Then the resources of each street: in a region's subtree, each street's subtree walked once;
-# for the whole city, every resource read once and told its street by its region's region_path
+# for the whole city, every resource read once and told its street by its derived region_path
 # (walking every street's regions reads every building and every resident's tie to it).
 _TAGGED_IN_STREETS: Final = (
     """
@@ -449,9 +457,9 @@ CALL (streets) {
   UNWIND streets AS s
   UNWIND s.needs AS need
   WITH collect(DISTINCT need.scenario) AS wanted
-  MATCH (res:Resource)-[:IN_REGION]->(x:Region)
+  MATCH (res:Resource)
   WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN wanted)
-  WITH nullIf(x.region_path[3], '') AS street_id, res
+  WITH nullIf(res.region_path[3], '') AS street_id, res
   WHERE street_id IS NOT NULL
   WITH street_id, collect("""
     + _TAGGED
@@ -507,30 +515,41 @@ MATCH (:Region {id: $region_id})<-[:PART_OF]-{0,7}(r:Region)<-[:IN_REGION]-(u:Un
 WHERE NOT u:Retired
   AND NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false))
 """
-# Every active unit: Unit label scan.
+# Every active unit: Unit label scan (where it sits: its derived region_path).
 _UNITS_EVERYWHERE: Final = """
 MATCH (u:Unit)
 WHERE NOT u:Retired
   AND NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false))
-MATCH (u)-[:IN_REGION]->(r:Region)
 """
 # §3 marginal units: each unit's other active units tied to it through a party member (member,
 # employee or reporting), an active agreement or an active resource (owned or used; two users
 # of one resource count, as the sample reads it) — read from the unit's derived tie_* lists
 # (ingest.runs DERIVE_UNIT_TIES: each tie with the dates it holds between), as walking every
-# unit's people, agreements and resources costs the whole city's graph; for those with at most
-# one, the ties behind it.
+# unit's people, agreements and resources costs the whole city's graph. Those with at most one
+# come sorted by id and counted per region; only the page asked for is built, with the ties
+# behind each (building them all is most of the whole city's work).
 _MARGINAL_UNITS: Final = """
-WITH u, r, [i IN range(0, size(coalesce(u.tie_ids, [])) - 1)
-            WHERE u.tie_since[i] <= $as_of <= u.tie_until[i] | u.tie_ids[i]] AS tied
-WITH u, r, CASE WHEN all(id IN tied WHERE id = tied[0]) THEN tied[..1] ELSE tied END AS partners
-OPTIONAL CALL (u, r, partners) {
-  WITH u, r, partners WHERE size(partners) <= 1
-  OPTIONAL MATCH (v:Unit {id: partners[0]})
-  WITH u, r, nullIf(r.region_path[$count_rank], '') AS group_id, v
+WITH u, [i IN range(0, size(coalesce(u.tie_ids, [])) - 1)
+         WHERE u.tie_since[i] <= $as_of <= u.tie_until[i] | u.tie_ids[i]] AS tied
+WITH u, CASE WHEN all(id IN tied WHERE id = tied[0]) THEN tied[..1] ELSE tied END AS partners
+WITH count(u) AS units,
+     collect(CASE WHEN size(partners) <= 1 THEN {id: u.id, u: u, partner: partners[0]} END)
+     AS marginal
+CALL (marginal) {
+  UNWIND marginal AS gap
+  WITH gap ORDER BY gap.id
+  RETURN collect(gap) AS gaps
+}
+RETURN units, size(gaps) AS total,
+       [gap IN gaps | nullIf(gap.u.region_path[$count_rank], '')] AS group_ids,
+       COLLECT {
+  UNWIND gaps[$offset..$page_end] AS gap
+  WITH gap.u AS u, gap.partner AS partner_id
+  MATCH (u)-[:IN_REGION]->(r:Region)
+  OPTIONAL MATCH (v:Unit {id: partner_id})
   RETURN {
     id: u.id, name: u.name, label: CASE WHEN u:PartyOrg THEN 'PartyOrg' ELSE 'Organization' END,
-    category: coalesce(u.type, u.kind), region: r {.id, .name, .level}, group_id: group_id,
+    category: coalesce(u.type, u.kind), region: r {.id, .name, .level},
     partner: v {.id, .name},
     agreements: COLLECT {
       MATCH (u)-[:PARTY_TO]->(a:Agreement)
@@ -563,8 +582,7 @@ OPTIONAL CALL (u, r, partners) {
       RETURN DISTINCT res {.id, .name} ORDER BY res.id
     }
   } AS gap
-}
-RETURN count(u) AS units, collect(gap) AS gaps
+} AS items
 """
 MARGINAL_UNITS: Final[dict[bool, LiteralString]] = {
     False: _UNITS_IN_SUBTREE + _MARGINAL_UNITS,
@@ -646,7 +664,8 @@ class UncoveredOrganizations:
     kind: OrgKind | None
     min_employees: int
     by_sector: tuple[SectorCoverage, ...]
-    items: tuple[UncoveredOrganization, ...]
+    items: tuple[UncoveredOrganization, ...]  # the page asked for, by id
+    page: Page
     counts: tuple[RegionCount, ...]
     outside_count_level: int  # items sitting above the count level (in no counted region)
 
@@ -718,7 +737,8 @@ class BlankAreas:
     scope: Scope
     level: RegionLevel
     areas: int  # regions at ``level`` in scope
-    items: tuple[BlankArea, ...]
+    items: tuple[BlankArea, ...]  # the page asked for, by region id
+    page: Page
     counts: tuple[RegionCount, ...]
     outside_count_level: int
 
@@ -747,7 +767,8 @@ class UnclearAffiliations:
     scope: Scope
     top: PartyOrgRef | None  # None when no single parentless one sits highest
     top_candidates: tuple[PartyOrgRef, ...]  # the parentless ones at the highest level
-    items: tuple[UnclearAffiliation, ...]
+    items: tuple[UnclearAffiliation, ...]  # the page asked for, by party org id
+    page: Page
     counts: tuple[RegionCount, ...]
     outside_count_level: int
 
@@ -845,7 +866,8 @@ class MarginalUnit:
 class MarginalUnits:
     scope: Scope
     units: int  # active units in scope
-    items: tuple[MarginalUnit, ...]
+    items: tuple[MarginalUnit, ...]  # the page asked for, by id
+    page: Page
     counts: tuple[RegionCount, ...]
     outside_count_level: int
 
@@ -884,6 +906,29 @@ class _Context:
     run: str | None  # latest completed ingest run; None (no caching) when the data has none
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """Which items of a gap list to build: ``first`` (all when None) from ``offset``."""
+
+    first: int | None = None
+    offset: int = 0
+
+    def params(self) -> dict[str, int]:
+        end = PAGE_END if self.first is None else self.offset + self.first
+        return {"offset": self.offset, "page_end": end}
+
+    def page(self, total: int, shown: int) -> Page:
+        return Page.of(total, self.offset, shown)
+
+
+def _window(first: int | None, offset: int) -> _Window:
+    if first is not None and first < 0:
+        raise BadArgumentError(f"first must not be negative, got {first}")
+    if offset < 0:
+        raise BadArgumentError(f"offset must not be negative, got {offset}")
+    return _Window(first, offset)
+
+
 async def uncovered_organizations(
     driver: AsyncDriver,
     database: str,
@@ -894,6 +939,8 @@ async def uncovered_organizations(
     sector: Sector | str | None = None,
     kind: OrgKind | str | None = None,
     min_employees: int | None = None,
+    first: int | None = None,
+    offset: int = 0,
 ) -> UncoveredOrganizations:
     """Organizations in the region that no active party org is set up in or covers.
 
@@ -904,8 +951,9 @@ async def uncovered_organizations(
     ``BadArgumentError`` for an unknown sector, kind or level or a negative ``min_employees``.
     """
     filters = _org_filters(sector, kind, min_employees)
+    window = _window(first, offset)
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    return await _uncovered(driver, database, ctx, *filters)
+    return await _uncovered(driver, database, ctx, *filters, window)
 
 
 async def member_ratios(
@@ -936,6 +984,8 @@ async def blank_areas(
     region_id: str | None = None,
     as_of: date | None = None,
     count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+    first: int | None = None,
+    offset: int = 0,
 ) -> BlankAreas:
     """Areas at ``level`` (grid, compound or building) with no resident member and no party org.
 
@@ -947,8 +997,9 @@ async def blank_areas(
     area_level = _level(level, "level")
     if area_level not in BLANK_AREA_LEVELS:
         raise BadArgumentError(f"blank areas are grids, compounds or buildings, not {level!r}")
+    window = _window(first, offset)
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    return await _blank_areas(driver, database, ctx, area_level)
+    return await _blank_areas(driver, database, ctx, area_level, window)
 
 
 async def unclear_affiliations(
@@ -958,6 +1009,8 @@ async def unclear_affiliations(
     region_id: str | None = None,
     as_of: date | None = None,
     count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+    first: int | None = None,
+    offset: int = 0,
 ) -> UnclearAffiliations:
     """Active party orgs in the region, other than the top one, with no or an inactive parent.
 
@@ -966,8 +1019,9 @@ async def unclear_affiliations(
     listed. Each item says which problem it has, its parent if any, and its members,
     subordinate party organisations and covered organizations. Raises as the others.
     """
+    window = _window(first, offset)
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    return await _unclear(driver, database, ctx)
+    return await _unclear(driver, database, ctx, window)
 
 
 async def skill_gaps(
@@ -1014,6 +1068,8 @@ async def marginal_units(
     region_id: str | None = None,
     as_of: date | None = None,
     count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+    first: int | None = None,
+    offset: int = 0,
 ) -> MarginalUnits:
     """Active units of the region linked to at most one other active unit horizontally.
 
@@ -1022,8 +1078,9 @@ async def marginal_units(
     other used it, or both used it: the sample's reading). Partners may sit anywhere. Each item
     names its one partner (if any) and the numbers of its horizontal ties.
     """
+    window = _window(first, offset)
     ctx = await _context(driver, database, region_id, as_of, count_level)
-    return await _marginal(driver, database, ctx)
+    return await _marginal(driver, database, ctx, window)
 
 
 async def coverage_report(
@@ -1033,13 +1090,16 @@ async def coverage_report(
     *,
     as_of: date | None = None,
     count_level: RegionLevel | str = DEFAULT_COUNT_LEVEL,
+    first: int | None = None,
 ) -> CoverageReport:
-    """Every coverage question for the region at once (no filters; blank areas at all levels).
+    """Every coverage question for the region at once (no filters; blank areas at all levels),
+    each list of gap items with its ``first`` items (all when None) and every count.
 
     The scope is resolved once and the questions run concurrently, ``REPORT_CONCURRENCY`` at a
     time. Raises ``NotFoundError`` for an unknown region and ``BadArgumentError`` for an unknown
     level.
     """
+    window = _window(first, 0)
     ctx = await _context(driver, database, region_id, as_of, count_level)
     streets = ctx.streets
     # A few in flight at once: the database runs each on one core, and nine at once on a small
@@ -1053,15 +1113,17 @@ async def coverage_report(
     async with asyncio.TaskGroup() as group:
         # The heaviest first, so that the light ones fill in around them.
         blanks = [
-            group.create_task(limited(_blank_areas(driver, database, ctx, level)))
+            group.create_task(limited(_blank_areas(driver, database, ctx, level, window)))
             for level in reversed(BLANK_AREA_LEVELS)
         ][::-1]
-        marginal = group.create_task(limited(_marginal(driver, database, ctx)))
-        uncovered = group.create_task(limited(_uncovered(driver, database, ctx, None, None, 0)))
+        marginal = group.create_task(limited(_marginal(driver, database, ctx, window)))
+        uncovered = group.create_task(
+            limited(_uncovered(driver, database, ctx, None, None, 0, window))
+        )
         ratios = group.create_task(limited(_member_ratios(driver, database, ctx)))
         skills = group.create_task(limited(_skill_gaps(driver, database, ctx, streets)))
         resources = group.create_task(limited(_resource_gaps(driver, database, ctx, streets)))
-        unclear = group.create_task(limited(_unclear(driver, database, ctx)))
+        unclear = group.create_task(limited(_unclear(driver, database, ctx, window)))
     return CoverageReport(
         scope=ctx.scope,
         uncovered_organizations=uncovered.result(),
@@ -1222,34 +1284,39 @@ async def _uncovered(
     sector: Sector | None,
     kind: OrgKind | None,
     min_employees: int,
+    window: _Window,
 ) -> UncoveredOrganizations:
     async def compute() -> UncoveredOrganizations:
         records, _, _ = await driver.execute_query(
             UNCOVERED_ORGANIZATIONS[ctx.everywhere],
-            _params(ctx),
+            {**_params(ctx), **window.params()},
             sector=sector.value if sector else None,
             kind=kind.value if kind else None,
             min_employees=min_employees,
             database_=database,
             routing_="r",
         )
+        record = records[0]
         by_sector = tuple(
-            SectorCoverage(r["sector"], r["organizations"], len(r["gaps"])) for r in records
+            SectorCoverage(r["sector"], r["organizations"], r["uncovered"])
+            for r in record["by_sector"]
         )
-        gaps = sorted((g for r in records for g in r["gaps"]), key=lambda g: str(g["id"]))
-        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        counts, outside = _counts(ctx.count_regions, record["group_ids"])
+        items = sorted(record["items"], key=lambda g: str(g["id"]))
         return UncoveredOrganizations(
             scope=ctx.scope,
             sector=sector,
             kind=kind,
             min_employees=min_employees,
             by_sector=by_sector,
-            items=tuple(_uncovered_item(g) for g in gaps),
+            items=tuple(_uncovered_item(g) for g in items),
+            page=window.page(record["total"], len(items)),
             counts=counts,
             outside_count_level=outside,
         )
 
-    return await _cached(ctx.run, _key(ctx, "uncovered", sector, kind, min_employees), compute)
+    key = _key(ctx, "uncovered", sector, kind, min_employees, window)
+    return await _cached(ctx.run, key, compute)
 
 
 def _uncovered_item(gap: dict[str, Any]) -> UncoveredOrganization:
@@ -1348,43 +1415,38 @@ def _ratio_text(ratio: MemberRatio) -> str:
 
 
 async def _blank_areas(
-    driver: AsyncDriver, database: str, ctx: _Context, level: RegionLevel
+    driver: AsyncDriver, database: str, ctx: _Context, level: RegionLevel, window: _Window
 ) -> BlankAreas:
     async def compute() -> BlankAreas:
         records, _, _ = await driver.execute_query(
             BLANK_AREAS[ctx.everywhere],
-            _params(ctx),
+            {**_params(ctx), **window.params()},
             level=level.value,
             rank=level.rank,
             database_=database,
             routing_="r",
         )
         record = records[0]
-        # Blank areas come grouped by parent: one reference per parent, not one per area.
-        gaps = sorted(
-            (
-                (row, RegionRef(pid, name, parent_level) if pid is not None else None)
-                for pid, name, parent_level, rows in record["groups"]
-                for row in rows
-            ),
-            key=lambda gap: str(gap[0][0]),
-        )
-        counts, outside = _counts(ctx.count_regions, (row[2] for row, _ in gaps))
+        counts, outside = _counts(ctx.count_regions, record["group_ids"])
+        items = sorted(record["items"], key=lambda row: str(row[0]))
         return BlankAreas(
             scope=ctx.scope,
             level=level,
             areas=record["areas"],
-            items=tuple(_blank_item(row, level, parent) for row, parent in gaps),
+            items=tuple(_blank_item(row, level) for row in items),
+            page=window.page(record["total"], len(items)),
             counts=counts,
             outside_count_level=outside,
         )
 
-    return await _cached(ctx.run, _key(ctx, "blank_areas", level), compute)
+    return await _cached(ctx.run, _key(ctx, "blank_areas", level, window), compute)
 
 
-def _blank_item(row: Sequence[Any], level: RegionLevel, parent: RegionRef | None) -> BlankArea:
-    area_id, name, _, population, households, residents, lapsed_rows = row
+def _blank_item(row: Sequence[Any], level: RegionLevel) -> BlankArea:
+    area_id, name, parent_id, parent_name, parent_level = row[:5]
+    population, households, residents, lapsed_rows = row[5:]
     region = RegionRef(area_id, name, level.value)
+    parent = RegionRef(parent_id, parent_name, parent_level) if parent_id is not None else None
     lapsed = tuple(_lapsed(po) for po in sorted(lapsed_rows, key=lambda po: str(po[0])))
     where = f"{parent.name}{region.name}" if parent else region.name
     numbers = [f"登记居民 {residents} 人"]
@@ -1413,7 +1475,9 @@ def _lapsed(row: Sequence[Any]) -> PartyOrgRef:
 # --- unclear affiliation -----------------------------------------------------------------------
 
 
-async def _unclear(driver: AsyncDriver, database: str, ctx: _Context) -> UnclearAffiliations:
+async def _unclear(
+    driver: AsyncDriver, database: str, ctx: _Context, window: _Window
+) -> UnclearAffiliations:
     async def compute() -> UnclearAffiliations:
         records, _, _ = await driver.execute_query(
             UNCLEAR_AFFILIATIONS[ctx.everywhere],
@@ -1424,18 +1488,21 @@ async def _unclear(driver: AsyncDriver, database: str, ctx: _Context) -> Unclear
         )
         record = records[0]
         top = _party_org(record["top"]) if record["top"] else None
-        gaps = record["gaps"]
+        gaps = record["gaps"]  # by id; a few per street, all built for the counts' sake
         counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        end = None if window.first is None else window.offset + window.first
+        items = tuple(_unclear_item(g, top) for g in gaps[window.offset : end])
         return UnclearAffiliations(
             scope=ctx.scope,
             top=top,
             top_candidates=tuple(_party_org(po) for po in record["top_candidates"]),
-            items=tuple(_unclear_item(g, top) for g in gaps),
+            items=items,
+            page=window.page(len(gaps), len(items)),
             counts=counts,
             outside_count_level=outside,
         )
 
-    return await _cached(ctx.run, _key(ctx, "unclear_affiliations"), compute)
+    return await _cached(ctx.run, _key(ctx, "unclear_affiliations", window), compute)
 
 
 def _unclear_item(gap: dict[str, Any], top: PartyOrgRef | None) -> UnclearAffiliation:
@@ -1600,22 +1667,29 @@ def _resource_gap(street: RegionRef, gap: dict[str, Any]) -> ResourceGap:
 # --- marginal units ----------------------------------------------------------------------------
 
 
-async def _marginal(driver: AsyncDriver, database: str, ctx: _Context) -> MarginalUnits:
+async def _marginal(
+    driver: AsyncDriver, database: str, ctx: _Context, window: _Window
+) -> MarginalUnits:
     async def compute() -> MarginalUnits:
         records, _, _ = await driver.execute_query(
-            MARGINAL_UNITS[ctx.everywhere], _params(ctx), database_=database, routing_="r"
+            MARGINAL_UNITS[ctx.everywhere],
+            {**_params(ctx), **window.params()},
+            database_=database,
+            routing_="r",
         )
-        gaps = sorted(records[0]["gaps"], key=lambda g: str(g["id"]))
-        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        record = records[0]
+        counts, outside = _counts(ctx.count_regions, record["group_ids"])
+        items = sorted(record["items"], key=lambda g: str(g["id"]))
         return MarginalUnits(
             scope=ctx.scope,
-            units=records[0]["units"],
-            items=tuple(_marginal_item(g) for g in gaps),
+            units=record["units"],
+            items=tuple(_marginal_item(g) for g in items),
+            page=window.page(record["total"], len(items)),
             counts=counts,
             outside_count_level=outside,
         )
 
-    return await _cached(ctx.run, _key(ctx, "marginal_units"), compute)
+    return await _cached(ctx.run, _key(ctx, "marginal_units", window), compute)
 
 
 def _marginal_item(gap: dict[str, Any]) -> MarginalUnit:

@@ -59,6 +59,8 @@ async def uncovered_organizations(
     min_employees: int | None,
     as_of: date | None,
     count_level: RegionLevel,
+    first: int | None = None,
+    offset: int = 0,
 ) -> coverage.UncoveredOrganizations:
     """``coverage.uncovered_organizations`` of ``region_id`` (default: the scope's) in scope."""
     region = await scoped_region(driver, database, scope, region_id)
@@ -71,6 +73,8 @@ async def uncovered_organizations(
         min_employees=min_employees,
         as_of=as_of,
         count_level=count_level,
+        first=first,
+        offset=offset,
     )
     return await _redacted(driver, database, scope, answer)
 
@@ -84,12 +88,39 @@ async def blank_areas(
     region_id: str | None,
     as_of: date | None,
     count_level: RegionLevel,
+    first: int | None = None,
+    offset: int = 0,
 ) -> coverage.BlankAreas:
     """``coverage.blank_areas`` of ``region_id`` (default: the scope's) in scope."""
     region = await scoped_region(driver, database, scope, region_id)
     return await coverage.blank_areas(
-        driver, database, level=level, region_id=region, as_of=as_of, count_level=count_level
+        driver,
+        database,
+        level=level,
+        region_id=region,
+        as_of=as_of,
+        count_level=count_level,
+        first=first,
+        offset=offset,
     )
+
+
+async def unclear_affiliations(
+    driver: AsyncDriver, database: str, scope: Scope, *, region_id: str | None, **options: Any
+) -> coverage.UnclearAffiliations:
+    """``coverage.unclear_affiliations`` of ``region_id`` (default: the scope's) in scope."""
+    region = await scoped_region(driver, database, scope, region_id)
+    answer = await coverage.unclear_affiliations(driver, database, region_id=region, **options)
+    return await _redacted(driver, database, scope, answer)
+
+
+async def marginal_units(
+    driver: AsyncDriver, database: str, scope: Scope, *, region_id: str | None, **options: Any
+) -> coverage.MarginalUnits:
+    """``coverage.marginal_units`` of ``region_id`` (default: the scope's) in scope."""
+    region = await scoped_region(driver, database, scope, region_id)
+    answer = await coverage.marginal_units(driver, database, region_id=region, **options)
+    return await _redacted(driver, database, scope, answer)
 
 
 async def find_partners(

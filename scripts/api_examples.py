@@ -57,6 +57,11 @@ Lists are connections: `first` (default 50, at most 500), `after` (a cursor), `t
 `pageInfo { hasNextPage endCursor }`, `edges { cursor node }` or `nodes`, filters in
 `where`, `orderBy` and `descending`. Nested ties are fetched with per-request DataLoaders: a
 nested query costs one database round trip per tie and level, whatever the number of items.
+The coverage questions' gap lists (uncovered organizations, blank areas, unclear affiliation,
+marginal units) come a page at a time too: `page { total offset hasNextPage endCursor }` with
+`items` in id order, while `counts` per region and the totals always cover every item. In
+`coverage(…, first)` each list holds its first page (default 50); `uncoveredOrganizations`,
+`blankAreas`, `unclearAffiliations` and `marginalUnits` take `first`/`after` to page on.
 
 Other endpoints: `POST /ingest` (dataset upload: admins, or coordinators for their region;
 see [ingest](ingest.md)), `/healthz`, `/readyz` (503 when Neo4j does not answer), `/metrics`
@@ -147,6 +152,19 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
     skillGaps { streets { street { name } gaps { skillName reason } } }
     resourceGaps { streets { street { name } gaps { scenario reason } } }
     marginalUnits { units }
+  }
+}""",
+        {},
+    ),
+    (
+        "3. Coverage gaps (覆盖盲区)",
+        "A city's marginal units, a page at a time",
+        """{
+  marginalUnits(first: 2) {
+    units
+    page { total offset hasNextPage endCursor }
+    counts { region { name } count }
+    items { id name partner { name } reason }
   }
 }""",
         {},

@@ -168,3 +168,53 @@ def test_coverage_counts(client: TestClient) -> None:
         for s in body["data"]["coverage"]["uncoveredOrganizations"]["bySector"]
     }
     assert by_sector == expected
+
+
+GAP_PAGE = """
+query($first: Int, $after: String) {
+  coverage(first: 2) {
+    marginalUnits { items { id } page { total offset hasNextPage endCursor } }
+    unclearAffiliations { items { partyOrg { id } } page { total } }
+  }
+  marginalUnits(first: $first, after: $after) {
+    items { id reason } page { total offset hasNextPage endCursor }
+    counts { region { id } count } outsideCountLevel
+  }
+}
+"""
+
+
+def test_gap_lists_come_a_page_at_a_time_and_count_every_item(client: TestClient) -> None:
+    known = ANSWERS["gaps"]["marginal_units"]["primary"]  # by id
+    body = gql(client, GAP_PAGE, first=3)
+    assert "errors" not in body, body.get("errors")
+    report = body["data"]["coverage"]["marginalUnits"]
+    # The report holds the first page of each list; its total is every item's.
+    assert [i["id"] for i in report["items"]] == known[:2]
+    assert report["page"]["total"] == len(known)
+    assert report["page"]["hasNextPage"] is True
+
+    seen: list[str] = []
+    after = None
+    while True:
+        page = gql(client, GAP_PAGE, first=3, after=after)["data"]["marginalUnits"]
+        assert page["page"]["offset"] == len(seen)
+        seen += [i["id"] for i in page["items"]]
+        total = sum(c["count"] for c in page["counts"]) + page["outsideCountLevel"]
+        assert total == page["page"]["total"] == len(known)  # counts cover every item
+        if not page["page"]["hasNextPage"]:
+            assert page["page"]["endCursor"] is None
+            break
+        after = page["page"]["endCursor"]
+    assert seen == known
+
+
+def test_gap_pages_refuse_sizes_out_of_range(client: TestClient) -> None:
+    for query in (
+        "{ coverage(first: 501) { scope { asOf } } }",
+        "{ blankAreas(first: -1) { areas } }",
+    ):
+        body = gql(client, query)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    body = gql(client, '{ marginalUnits(after: "bm90IGEgY3Vyc29y") { units } }')
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]

@@ -743,6 +743,131 @@ def test_streets_skills_follow_their_residents_and_party_orgs(
     assert _held_at(neo4j_settings, empty_graph, days) < before
 
 
+# Each small area's party members residing in or below it and the active party orgs sitting in
+# or below it (with their ends), walked afresh: the oracle for members_below and
+# party_orgs_until.
+REACH_WALKED = """
+MATCH (a:Region) WHERE a.level IN ['grid', 'compound', 'building']
+RETURN a.id AS id, a.members_below AS members, a.party_orgs_until AS until,
+       COUNT {
+         MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:RESIDES_IN]-(p:Person)
+         WHERE p.is_party_member = true AND NOT p:Retired
+       } AS walked_members,
+       COLLECT {
+         MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(po:PartyOrg)
+         WHERE NOT po:Retired
+         RETURN CASE WHEN po.type = 'temporary' THEN po.valid_to END
+       } AS ends
+"""
+
+
+def _reach_holds(settings: Settings, driver: Driver) -> tuple[int, int]:
+    """Check each area's derived reach against a fresh walk; return how many areas have members
+    and how many have party orgs."""
+    records, _, _ = driver.execute_query(REACH_WALKED, database_=settings.neo4j_database)
+    with_members = with_orgs = 0
+    for r in records:
+        assert r["members"] == r["walked_members"], r["id"]
+        ends = r["ends"]
+        if not ends:
+            assert r["until"] == date(1, 1, 1), r["id"]
+        elif None in ends:
+            assert r["until"] == date(9999, 12, 31), r["id"]
+        else:
+            assert r["until"] == max(ends), r["id"]
+        with_members += r["members"] > 0
+        with_orgs += bool(ends)
+    return with_members, with_orgs
+
+
+def test_areas_reach_follows_members_and_party_orgs(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    # The sample's party orgs sit in streets and communities: add a lasting one in a building
+    # and a temporary one, ended, in a building of another compound.
+    extra = {"parent_id": "PO-370202", "founded_on": "2020-01-01"}
+    _rewrite(
+        data / "party_orgs.csv",
+        lambda rows: [
+            *rows,
+            {
+                **dict.fromkeys(rows[0], ""),
+                **extra,
+                "id": "PO-B",
+                "name": "楼栋党小组",
+                "type": "branch",
+                "region_id": "370202001001W01X01B01",
+            },
+            {
+                **dict.fromkeys(rows[0], ""),
+                **extra,
+                "id": "PO-T",
+                "name": "临时党支部",
+                "type": "temporary",
+                "region_id": "370202001001W01X02B01",
+                "valid_to": "2024-12-31",
+            },
+        ],
+    )
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    with_members, with_orgs = _reach_holds(neo4j_settings, empty_graph)
+    assert with_members >= 3
+    assert with_orgs >= 5  # two buildings, their compounds, one grid above both
+
+    # Members dropped from a --sync snapshot no longer reach their areas.
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    shutil.copy(data / "people.csv", snapshot / "people.csv")
+    _rewrite(snapshot / "people.csv", lambda rows: rows[: len(rows) // 3])
+    run_ingest(neo4j_settings, snapshot, sync=True, driver=empty_graph)
+    assert _reach_holds(neo4j_settings, empty_graph)[0] < with_members
+
+
+# Where each unit and resource sits and until when each organization is covered, read afresh:
+# the oracle for their region_path and covered_until.
+PLACED_AND_COVERED = """
+MATCH (x:Unit|Resource)-[:IN_REGION]->(r:Region)
+WITH count(x) AS placed, count(CASE WHEN x.region_path = r.region_path THEN 1 END) AS same
+MATCH (o:Organization)
+RETURN placed, same, count(o) AS organizations,
+       count(CASE WHEN o.covered_until = coalesce(COLLECT {
+         MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg) WHERE NOT po:Retired
+         RETURN CASE WHEN po.type = 'temporary' THEN coalesce(po.valid_to, date('9999-12-31'))
+                     ELSE date('9999-12-31') END AS until ORDER BY until DESC
+       }[0], date('0001-01-01')) THEN 1 END) AS covered_right,
+       count(CASE WHEN o.covered_until.year = 9999 THEN 1 END) AS lasting,
+       count(CASE WHEN o.covered_until.year = 1 THEN 1 END) AS never
+"""
+
+
+def test_units_know_where_they_sit_and_organizations_until_when_covered(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    data = _copy_sample(tmp_path)
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    db = neo4j_settings.neo4j_database
+    (r,), _, _ = empty_graph.execute_query(PLACED_AND_COVERED, database_=db)
+    assert r["placed"] == r["same"] > 50
+    assert r["organizations"] == r["covered_right"]
+    assert r["lasting"] >= 1
+    assert r["never"] >= 1  # the sample's uncovered organizations
+
+    # A region moved under another parent: everything in and below it follows.
+    _rewrite(
+        data / "regions.csv",
+        lambda rows: [
+            {**row, "parent_id": "370202002"} if row["id"] == "370202001001" else row
+            for row in rows
+        ],
+    )
+    run_ingest(neo4j_settings, data, driver=empty_graph)
+    (r,), _, _ = empty_graph.execute_query(PLACED_AND_COVERED, database_=db)
+    assert r["placed"] == r["same"]
+    moved = "MATCH (o:Organization) WHERE o.region_path[3] = '370202002' RETURN count(o)"
+    assert _count(empty_graph, neo4j_settings, moved) >= 1
+
+
 def test_a_store_loaded_before_a_summary_existed_gets_it_on_the_next_load(
     empty_graph: Driver, neo4j_settings: Settings
 ) -> None:

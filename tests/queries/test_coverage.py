@@ -207,6 +207,35 @@ def test_sample_marginal_units(sample_graph: Driver, run_query: RunQuery) -> Non
             )
 
 
+@pytest.mark.parametrize(
+    ("question", "options"),
+    [
+        (uncovered_organizations, {}),
+        (blank_areas, {"level": RegionLevel.BUILDING}),
+        (unclear_affiliations, {}),
+        (marginal_units, {}),
+    ],
+)
+def test_pages_put_together_are_the_whole_list(
+    sample_graph: Driver, run_query: RunQuery, question: Callable[..., Any], options: Any
+) -> None:
+    whole = _ask(run_query, question, **options)
+    assert whole.page.total == len(whole.items) >= 2
+    assert not whole.page.has_next_page
+    pages, offset = [], 0
+    while True:
+        page = _ask(run_query, question, first=1, offset=offset, **options)
+        assert (page.counts, page.page.total) == (whole.counts, whole.page.total)
+        pages += page.items
+        offset += len(page.items)
+        if not page.page.has_next_page:
+            break
+        assert page.page.end_cursor is not None
+    assert tuple(pages) == whole.items
+    with pytest.raises(BadArgumentError):
+        _ask(run_query, question, first=-1, **options)
+
+
 def test_report_is_every_question(sample_graph: Driver, run_query: RunQuery) -> None:
     report: CoverageReport = _ask(run_query, coverage_report)
     coverage.clear_cache()  # each question computed on its own below
@@ -606,4 +635,5 @@ def test_no_cache_without_an_ingest_run(
         "type: 'branch'})-[:SET_UP_IN]->(o)",
         database_=neo4j_settings.neo4j_database,
     )
+    runs.derive_summaries(empty_graph, neo4j_settings.neo4j_database)  # as a load would
     assert _ask(run_query, uncovered_organizations).items == ()

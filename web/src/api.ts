@@ -289,6 +289,10 @@ export interface RegionRef {
   name: string;
   level: string;
 }
+/** How many items a gap list has in all (the report carries the first page of each). */
+interface GapPage {
+  total: number;
+}
 interface ItemWithReason {
   reason: string;
 }
@@ -296,20 +300,22 @@ export interface Coverage {
   scope: { region: RegionRef; asOf: string };
   uncoveredOrganizations: {
     items: (ItemWithReason & { id: string; name: string; sector: string })[];
+    page: GapPage;
     counts: { region: RegionRef; count: number }[];
   };
-  blankAreas: { level: string; items: (ItemWithReason & { region: RegionRef })[]; counts: { region: RegionRef; count: number }[] }[];
-  unclearAffiliations: { items: (ItemWithReason & { partyOrg: { id: string; name: string } })[]; counts: { region: RegionRef; count: number }[] };
-  marginalUnits: { items: (ItemWithReason & { id: string; name: string })[]; counts: { region: RegionRef; count: number }[] };
+  blankAreas: { level: string; items: (ItemWithReason & { region: RegionRef })[]; page: GapPage; counts: { region: RegionRef; count: number }[] }[];
+  unclearAffiliations: { items: (ItemWithReason & { partyOrg: { id: string; name: string } })[]; page: GapPage; counts: { region: RegionRef; count: number }[] };
+  marginalUnits: { items: (ItemWithReason & { id: string; name: string })[]; page: GapPage; counts: { region: RegionRef; count: number }[] };
   memberRatios: {
     total: { sectors: { sector: string; organizations: number; ratio: { numerator: number; denominator: number; percent: number | null } }[] };
   };
 }
 
 export async function coverage(regionId: string | null, asOf: string | null): Promise<Coverage> {
-  const counts = "counts { region { id name level } count }";
+  const counts = "page { total } counts { region { id name level } count }";
+  // The canvas marks the first 100 of each kind of gap; the counts and totals cover every one.
   const data = await gql<{ coverage: Coverage }>(
-    `query Gaps($region: ID, $asOf: Date) { coverage(regionId: $region, asOf: $asOf) {
+    `query Gaps($region: ID, $asOf: Date) { coverage(regionId: $region, asOf: $asOf, first: 100) {
       scope { region { id name level } asOf }
       uncoveredOrganizations { items { id name sector reason } ${counts} }
       blankAreas { level items { region { id name level } reason } ${counts} }

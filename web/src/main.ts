@@ -756,10 +756,10 @@ async function runGaps(): Promise<void> {
 
   const stats = el("div", "gap-stats");
   const counts: Record<GapKind, number> = {
-    uncovered: report.uncoveredOrganizations.items.length,
-    blank: report.blankAreas.reduce((s, l) => s + l.items.length, 0),
-    unclear: report.unclearAffiliations.items.length,
-    marginal: report.marginalUnits.items.length,
+    uncovered: report.uncoveredOrganizations.page.total,
+    blank: report.blankAreas.reduce((s, l) => s + l.page.total, 0),
+    unclear: report.unclearAffiliations.page.total,
+    marginal: report.marginalUnits.page.total,
   };
   for (const kind of Object.keys(counts) as GapKind[]) {
     const box = el("div", "gap-stat");
