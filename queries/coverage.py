@@ -427,14 +427,22 @@ CALL (street, demands) {
   RETURN collect({scenario: scenario, needing: needing}) AS needs
 }
 """
-_TAGGED: Final = """
-  res {
-    .scenarios,
-    active: (res.available_from IS NULL OR res.available_from <= $as_of)
-            AND (res.available_to IS NULL OR $as_of <= res.available_to),
-    shareable: coalesce(res.shareable, true),
-    available: coalesce(res.status, 'available') = 'available'
-  }
+# Per scenario, how many of the resources read are tagged with it, usable, outside their
+# period, not shareable, of another status than available: [scenario, tagged, usable,
+# inactive, unshareable, unavailable] (counted, not a row per resource: a city has 60,000).
+_TALLY: Final = """
+  WITH DISTINCT res, street_id, scenario,
+       (res.available_from IS NULL OR res.available_from <= $as_of)
+       AND (res.available_to IS NULL OR $as_of <= res.available_to) AS active,
+       coalesce(res.shareable, true) AS shareable,
+       coalesce(res.status, 'available') = 'available' AS available
+  WITH street_id, scenario, count(res) AS tagged,
+       count(CASE WHEN active AND shareable AND available THEN 1 END) AS usable,
+       count(CASE WHEN NOT active THEN 1 END) AS inactive,
+       count(CASE WHEN NOT shareable THEN 1 END) AS unshareable,
+       count(CASE WHEN NOT available THEN 1 END) AS unavailable
+  WITH street_id, collect([scenario, tagged, usable, inactive, unshareable, unavailable])
+       AS tallies
 """
 # Then the resources of each street: in a region's subtree, each street's subtree walked once;
 # for the whole city, every resource read once and told its street by its derived region_path
@@ -442,43 +450,45 @@ _TAGGED: Final = """
 _TAGGED_IN_STREETS: Final = (
     """
 CALL (street, needs) {
+  WITH street.id AS street_id, [n IN needs | n.scenario] AS wanted
   MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[:IN_REGION]-(res:Resource)
-  WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN [n IN needs | n.scenario])
-  RETURN collect("""
-    + _TAGGED
-    + """) AS tagged
+  WHERE NOT res:Retired
+  UNWIND res.scenarios AS scenario
+  WITH res, street_id, scenario WHERE scenario IN wanted
+"""
+    + _TALLY
+    + """
+  RETURN tallies
 }
 """
 )
 _TAGGED_EVERYWHERE: Final = (
     """
 WITH collect({street: street, open_demands: open_demands, needs: needs}) AS streets
-CALL (streets) {
-  UNWIND streets AS s
-  UNWIND s.needs AS need
-  WITH collect(DISTINCT need.scenario) AS wanted
+CALL () {
   MATCH (res:Resource)
-  WHERE NOT res:Retired AND any(s IN res.scenarios WHERE s IN wanted)
-  WITH nullIf(res.region_path[3], '') AS street_id, res
+  WHERE NOT res:Retired
+  WITH res, nullIf(res.region_path[3], '') AS street_id
   WHERE street_id IS NOT NULL
-  WITH street_id, collect("""
-    + _TAGGED
-    + """) AS tagged
-  RETURN collect([street_id, tagged]) AS by_street
+  UNWIND res.scenarios AS scenario
+"""
+    + _TALLY
+    + """
+  RETURN collect([street_id, tallies]) AS by_street
 }
 UNWIND streets AS s
+WITH s, s.street.id AS street_id, by_street
 WITH s.street AS street, s.open_demands AS open_demands, s.needs AS needs,
-     coalesce([b IN by_street WHERE b[0] = s.street.id][0][1], []) AS tagged
-WITH street, open_demands, needs,
-     [t IN tagged WHERE any(x IN t.scenarios WHERE x IN [n IN needs | n.scenario])] AS tagged
+     coalesce([b IN by_street WHERE b[0] = street_id][0][1], []) AS tallies
 """
 )
-# Then per scenario needed, the street's tagged resources and, for a gap, the nearest usable.
+# Then per scenario needed, the street's tally and, for a gap (none usable), the nearest usable.
 _RESOURCE_GAPS: Final = """
-CALL (street, needs, tagged) {
+CALL (street, needs, tallies) {
   UNWIND needs AS need
-  WITH need, [t IN tagged WHERE need.scenario IN t.scenarios] AS mine
-  WHERE none(t IN mine WHERE t.active AND t.shareable AND t.available)
+  WITH need, coalesce([t IN tallies WHERE t[0] = need.scenario][0], [need.scenario, 0, 0, 0, 0, 0])
+       AS mine
+  WHERE mine[2] = 0
   CALL (street, need) {
     MATCH (res:Resource)
     WHERE point.distance(res.location, street.location) <= $radius
@@ -495,11 +505,8 @@ CALL (street, needs, tagged) {
   }
   WITH need, mine, nearby, nearest ORDER BY need.scenario
   RETURN collect({
-    scenario: need.scenario, demands: need.needing, tagged: size(mine),
-    inactive: size([t IN mine WHERE NOT t.active]),
-    unshareable: size([t IN mine WHERE NOT t.shareable]),
-    unavailable: size([t IN mine WHERE NOT t.available]),
-    nearby: nearby, nearest: nearest
+    scenario: need.scenario, demands: need.needing, tagged: mine[1], inactive: mine[3],
+    unshareable: mine[4], unavailable: mine[5], nearby: nearby, nearest: nearest
   }) AS gaps
 }
 RETURN collect({street: street.id, open_demands: open_demands, gaps: gaps}) AS rows
