@@ -71,6 +71,69 @@ Every example below was run against the sample dataset (`../shared/sample`) by
 `scripts/api_examples.py`; the answers are what the API returned (long lists cut).
 """
 
+# Written by hand (the answer trimmed to what drawing needs), kept at the end of the entities.
+HAND_WRITTEN = {
+    "Entities": """### What the explorer page draws: neighbourhoods and subgraphs
+
+`neighbourhood(ids, tieKinds, asOf, limit)` gives the neighbours of up to 500 nodes of any kind
+through the chosen kinds of tie (`HIERARCHY`, `AGREEMENT`, `MEMBERSHIP`, `EMPLOYMENT`,
+`REPORTING`, `RESOURCE`, `SKILL`, `DEMAND`, `PLACE`; all when none), at most `limit` ≤ 500 of
+them (those tied to most of the given nodes first, then by id) with `total` and `truncated`;
+agreements not in force and party organisations past `valid_to` at `asOf` are left out, retired
+data never appears. `subgraph(ids, asOf)` gives up to 500 nodes by id with every tie among them
+(unknown ids in `missing`). Each node carries what drawing needs: kind, `category` (organization
+kind, party organisation type, resource kind …), sector, employees, party members, roles,
+`lat`/`lon` (inherited from the region when missing), the chain of `regions` it sits in, its
+validity bounds and whether it is `active` at `asOf` — never a phone number
+([`queries/neighbourhood.py`](../queries/neighbourhood.py), [the explorer](explorer.md)).
+
+```graphql
+{
+  neighbourhood(ids: ["91370202MAEXC1JF4N"], tieKinds: [HIERARCHY, EMPLOYMENT],
+                asOf: "2027-01-01", limit: 3) {
+    total truncated
+    nodes { id kind name category lat lon regions active }
+    edges { source target relationship tie }
+  }
+}
+```
+
+```json
+{
+  "data": {
+    "neighbourhood": {
+      "total": 4,
+      "truncated": true,
+      "nodes": [
+        {
+          "id": "P-370202-90001",
+          "kind": "PERSON",
+          "name": "丁强",
+          "category": null,
+          "lat": 36.057714,
+          "lon": 120.358534,
+          "regions": ["370202001001W03X01B03", "370202001001W03X01", "370202001001W03",
+                      "370202001001", "370202001", "370202", "370200"],
+          "active": true
+        },
+        … (two more people)
+      ],
+      "edges": [
+        {
+          "source": "P-370202-90001",
+          "target": "91370202MAEXC1JF4N",
+          "relationship": "EMPLOYED_BY",
+          "tie": "EMPLOYMENT"
+        },
+        … (two more)
+      ]
+    }
+  }
+}
+```
+""",
+}
+
 EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
     (
         "Entities",
@@ -241,6 +304,8 @@ def main() -> None:
             with TestClient(create_app(settings)) as client:
                 for heading, title, query, variables in EXAMPLES:
                     if heading != section:
+                        if section in HAND_WRITTEN:
+                            parts.append(HAND_WRITTEN[section])
                         parts.append(f"## {heading}\n")
                         section = heading
                     answer = client.post(
