@@ -214,7 +214,8 @@ class QuestionQuery:
         after: str | None = None,
     ) -> gaps.UnclearAffiliations:
         size, offset = page_window(first, after)
-        return await scoped.unclear_affiliations(
+        return await scoped.gap_list(
+            gaps.unclear_affiliations,
             info.context.driver,
             info.context.database,
             info.context.scope,
@@ -238,7 +239,8 @@ class QuestionQuery:
         after: str | None = None,
     ) -> gaps.MarginalUnits:
         size, offset = page_window(first, after)
-        return await scoped.marginal_units(
+        return await scoped.gap_list(
+            gaps.marginal_units,
             info.context.driver,
             info.context.database,
             info.context.scope,

@@ -21,6 +21,7 @@ from strawberry.types import Info
 
 from api.audit import AuditQuery
 from api.context import Context
+from api.descriptions import describe
 from api.errors import CodedErrors, masking, not_found
 from api.explore import ExploreQuery
 from api.limits import QueryCostLimiter
@@ -349,8 +350,11 @@ def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with ``settings``' limits (each app is built with its own settings)."""
-    return strawberry.Schema(query=RootQuery, extensions=[*limits(settings), masking, CodedErrors])
+    """The schema with ``settings``' limits (each app is built with its own settings), every
+    type and field described in English and Chinese."""
+    built = strawberry.Schema(query=RootQuery, extensions=[*limits(settings), masking, CodedErrors])
+    describe(built._schema)
+    return built
 
 
 # With the environment's settings: for exporting the SDL and for tools.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from functools import cache
 from typing import Any, TypeVar
@@ -105,21 +105,19 @@ async def blank_areas(
     )
 
 
-async def unclear_affiliations(
-    driver: AsyncDriver, database: str, scope: Scope, *, region_id: str | None, **options: Any
-) -> coverage.UnclearAffiliations:
-    """``coverage.unclear_affiliations`` of ``region_id`` (default: the scope's) in scope."""
+async def gap_list(
+    question: Callable[..., Awaitable[T]],
+    driver: AsyncDriver,
+    database: str,
+    scope: Scope,
+    *,
+    region_id: str | None,
+    **options: Any,
+) -> T:
+    """A coverage question (``coverage.unclear_affiliations``, ``coverage.marginal_units``) of
+    ``region_id`` (default: the scope's) in scope."""
     region = await scoped_region(driver, database, scope, region_id)
-    answer = await coverage.unclear_affiliations(driver, database, region_id=region, **options)
-    return await _redacted(driver, database, scope, answer)
-
-
-async def marginal_units(
-    driver: AsyncDriver, database: str, scope: Scope, *, region_id: str | None, **options: Any
-) -> coverage.MarginalUnits:
-    """``coverage.marginal_units`` of ``region_id`` (default: the scope's) in scope."""
-    region = await scoped_region(driver, database, scope, region_id)
-    answer = await coverage.marginal_units(driver, database, region_id=region, **options)
+    answer = await question(driver, database, region_id=region, **options)
     return await _redacted(driver, database, scope, answer)
 
 

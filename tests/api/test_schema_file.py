@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from graphql import GraphQLInputObjectType, GraphQLObjectType
+
 from api.schema import schema
 from tests.conftest import ROOT
 
@@ -13,8 +17,19 @@ def test_exported_sdl_is_current() -> None:
     )
 
 
-def test_every_type_and_field_is_described() -> None:
-    undocumented = []
+def _bilingual(text: str | None) -> bool:
+    """English and Chinese, and not a Python signature or docstring leaking through."""
+    return bool(
+        text
+        and re.search(r"[\u4e00-\u9fff]", text)
+        and re.search(r"[A-Za-z]", text)
+        and not re.match(r"^[A-Z][A-Za-z]+\(\w+: '", text)
+        and "Enum where members" not in text
+    )
+
+
+def test_every_type_and_field_is_described_in_english_and_chinese() -> None:
+    undescribed = []
     for name, graphql_type in schema._schema.type_map.items():
         if name.startswith("__") or name in {
             "String",
@@ -24,9 +39,14 @@ def test_every_type_and_field_is_described() -> None:
             "ID",
             "Date",
             "DateTime",
-            "Query",
         }:
             continue
-        if not graphql_type.description:
-            undocumented.append(name)
-    assert undocumented == []
+        if not _bilingual(graphql_type.description):
+            undescribed.append(name)
+        if isinstance(graphql_type, GraphQLObjectType | GraphQLInputObjectType):
+            undescribed += [
+                f"{name}.{field_name}"
+                for field_name, field in graphql_type.fields.items()
+                if not _bilingual(field.description)
+            ]
+    assert undescribed == []
