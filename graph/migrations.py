@@ -33,6 +33,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(2, "API keys", (schema.API_KEY_CONSTRAINT,)),
     Migration(3, "new employment group indexes", schema.NEW_EMPLOYMENT_INDEXES),
     Migration(4, "audit log of unmasked reads", schema.AUDIT_INDEXES),
+    Migration(5, "blank areas paged in id order", (schema.REGION_LEVEL_ID_INDEX,)),
 )
 
 # Which versions this database already has.

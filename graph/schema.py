@@ -67,6 +67,12 @@ AUDIT_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX audit_event_at IF NOT EXISTS FOR (n:AuditEvent) ON (n.at)",
 )
 
+# Added by migration 5: a whole city's blank areas paged in id order per level (the first page
+# of 136,000 blank buildings is read from the index, not sorted).
+REGION_LEVEL_ID_INDEX: Final = (
+    "CREATE INDEX region_level_id IF NOT EXISTS FOR (n:Region) ON (n.level, n.id)"
+)
+
 # --- Chinese full-text search over names (and skill aliases) ---------------------------------
 FULLTEXT: Final[tuple[str, ...]] = (
     "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS "

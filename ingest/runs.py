@@ -16,6 +16,7 @@ from neo4j import Driver
 
 from graph.model import RegionLevel
 from ingest.read import DatasetSource
+from ingest.tallies import derive_tallies
 
 # Opens a run's record before anything is written.
 START_RUN: Final = """
@@ -400,7 +401,8 @@ RETURN EXISTS { MATCH (r:Region) WHERE r.region_path IS NULL }
     OR EXISTS { MATCH (k:Skill) WHERE k.holders IS NULL }
     OR EXISTS { MATCH (a:Region {level: 'grid'}) WHERE a.members_below IS NULL }
     OR EXISTS { MATCH (u:Unit) WHERE u.region_path IS NULL }
-    OR EXISTS { MATCH (o:Organization) WHERE o.covered_until IS NULL } AS missing
+    OR EXISTS { MATCH (o:Organization) WHERE o.covered_until IS NULL }
+    OR EXISTS { MATCH (r:Region) WHERE r.level_rank <= 4 AND r.tally_keys IS NULL } AS missing
 """
 
 
@@ -469,7 +471,7 @@ def derive_summaries(driver: Driver, database: str) -> None:
     """Recompute what the questions read instead of walking the graph: regions' chains of
     ancestors (and of the regions units and resources sit in), units' skill offers,
     organizations' member employees and coverage, units' ties to other units, streets' skills
-    held and skills' holders, small areas' party reach (docs/model.md)."""
+    held and skills' holders, small areas' party reach, regions' tallies (docs/model.md)."""
     with driver.session(database=database) as session:
         session.run(DERIVE_ROOT_PATHS).consume()
         for level in RegionLevel:  # top down
@@ -483,6 +485,7 @@ def derive_summaries(driver: Driver, database: str) -> None:
         session.run(DERIVE_SKILL_HOLDERS).consume()
         for level in AREA_REACH_LEVELS:  # bottom up
             session.run(DERIVE_AREA_REACH, level=level.value).consume()
+    derive_tallies(driver, database)  # from the values above
 
 
 def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:

@@ -43,6 +43,10 @@ label or index scan, cheaper than walking everything; a walk to one level is pru
 pruned by ``level_rank``). Answers of many rows come back as one collected record (the async
 driver spends about 0.1 ms per record), and the scope, its count regions and its streets in one
 round trip.
+A whole city counted at community level or above reads its counts from the regions' tallies
+(``graph.tallies``, derived at ingest: a node per region instead of every organization, area,
+unit and resource), and only the page of items asked for, in id order from an index, stopping
+at the page's end; resource gaps read each street's tallies wherever they are asked.
 Answers are remembered per process (``CACHE_SIZE``), keyed by the latest completed ingest run
 and the arguments, so an ingest invalidates them; with no completed run nothing is remembered.
 """
@@ -59,7 +63,9 @@ from typing import Any, Final, LiteralString, TypeVar
 
 from neo4j import AsyncDriver
 
+from graph import tallies
 from graph.model import NEW_EMPLOYMENT_OCCUPATIONS, OrgKind, RegionLevel, Sector
+from graph.tallies import TALLY_DEPTH
 from queries.errors import BadArgumentError, NotFoundError
 from queries.pages import Page
 
@@ -87,7 +93,8 @@ T = TypeVar("T")
 # §3 scope, in one round trip: the region asked about (unique index on Region.id) or, without
 # one, the root of the region tree walked up from any region; whether everything sits in it (it
 # is the root of the only region tree: regions minus PART_OF links, both from the count store,
-# counts the roots); the latest completed ingest run, which keys the cache; and the regions the
+# counts the roots); whether the root of its tree carries tallies (graph.tallies: then every
+# region of the tree does); the latest completed ingest run, which keys the cache; and the regions the
 # answers are counted for (at $count_level) and the streets the per-street questions cover
 # (each with its region at $street_group), each in the subtree walked down from the region and
 # pruned by level_rank, or the one above it when the level is higher than the region's.
@@ -139,6 +146,10 @@ CALL (r) {
   RETURN collect([g.id, g.name, g.level, above.id]) AS streets
 }
 RETURN r.id AS id, r.name AS name, r.level AS level, r.level_rank AS rank, roots, everywhere,
+       EXISTS {
+         MATCH (t:Region {id: head([x IN coalesce(r.region_path, []) WHERE x <> ''])})
+         WHERE t.tally_keys IS NOT NULL
+       } AS tallied,
        COLLECT {
          MATCH (run:IngestRun {status: 'completed'})
          RETURN run.id ORDER BY run.finished_at DESC LIMIT 1
@@ -149,6 +160,17 @@ FIND_SCOPE: Final[dict[bool, LiteralString]] = {
     False: _SCOPE_REGION + _SCOPE_REGIONS,
     True: _SCOPE_TOP + _SCOPE_REGIONS,
 }
+
+# The steps on or before $as_of of the tallies (graph.tallies) of the regions $ids whose measure
+# is one of $prefixes, as [region id, [[key, step], ...]] in one record.
+TALLIES: Final = """
+UNWIND $ids AS id
+MATCH (r:Region {id: id})
+WITH r, coalesce(r.tally_keys, []) AS keys
+RETURN collect([r.id, [i IN range(0, size(keys) - 1)
+  WHERE r.tally_on[i] <= $as_of AND any(p IN $prefixes WHERE keys[i] STARTS WITH p)
+  | [keys[i], r.tally_delta[i]]]]) AS regions
+"""
 
 # --- Cypher: the questions ---------------------------------------------------------------------
 #
@@ -174,7 +196,21 @@ WHERE NOT o:Retired
 # DERIVE_ORG_COVERAGE), per sector; the uncovered ones sorted by id and told their region at
 # $count_level (region_path), and for the page asked for what explains the gap (members
 # employed, lapsed party orgs).
-_UNCOVERED_ORGANIZATIONS: Final = """
+# What explains one uncovered organization o.
+_UNCOVERED_ITEM: Final = """
+  MATCH (o)-[:IN_REGION]->(r:Region)
+  RETURN {
+    id: o.id, name: o.name, sector: o.sector, kind: o.kind, employees: o.employees,
+    region: r {.id, .name, .level}, members: coalesce(o.member_employees, 0),
+    lapsed: COLLECT {
+      MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
+      WHERE NOT po:Retired
+      RETURN po {.id, .name, .valid_to} ORDER BY po.id
+    }
+  } AS gap
+"""
+_UNCOVERED_ORGANIZATIONS: Final = (
+    """
 WITH o
 WHERE ($sector IS NULL OR o.sector = $sector)
   AND ($kind IS NULL OR o.kind = $kind)
@@ -194,22 +230,31 @@ RETURN by_sector, size(gaps) AS total,
        [o IN gaps | nullIf(o.region_path[$count_rank], '')] AS group_ids,
        COLLECT {
   UNWIND gaps[$offset..$page_end] AS o
-  MATCH (o)-[:IN_REGION]->(r:Region)
-  RETURN {
-    id: o.id, name: o.name, sector: o.sector, kind: o.kind, employees: o.employees,
-    region: r {.id, .name, .level}, members: coalesce(o.member_employees, 0),
-    lapsed: COLLECT {
-      MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
-      WHERE NOT po:Retired
-      RETURN po {.id, .name, .valid_to} ORDER BY po.id
-    }
-  } AS gap
+"""
+    + _UNCOVERED_ITEM
+    + """
 } AS items
 """
+)
 UNCOVERED_ORGANIZATIONS: Final[dict[bool, LiteralString]] = {
     False: _ORGANIZATIONS_IN_SUBTREE + _UNCOVERED_ORGANIZATIONS,
     True: _ORGANIZATIONS_EVERYWHERE + _UNCOVERED_ORGANIZATIONS,
 }
+# The whole city's uncovered organizations when the counts come from the regions' tallies: the
+# page asked for, in id order from the unique index (the scan stops at the page's end).
+UNCOVERED_PAGE: Final = (
+    """
+MATCH (o:Organization)
+WHERE o.id IS NOT NULL AND NOT o:Retired AND NOT $as_of <= o.covered_until
+WITH o ORDER BY o.id SKIP $offset LIMIT $limit
+CALL (o) {
+"""
+    + _UNCOVERED_ITEM
+    + """
+}
+RETURN collect(gap) AS items
+"""
+)
 
 # §3 member ratio by sector: the organizations with their employees and the party members they
 # employ (derived at ingest: ingest.runs DERIVE_MEMBER_EMPLOYEES), summed per region at
@@ -267,18 +312,8 @@ _AREAS_EVERYWHERE: Final = """
 MATCH (a:Region {level: $level})
 WHERE NOT a:Retired
 """
-_BLANK_AREAS: Final = """
-WITH a, a.members_below > 0 OR $as_of <= a.party_orgs_until AS reached
-WITH count(a) AS areas, collect(CASE WHEN NOT reached THEN a END) AS blanks
-CALL (blanks) {
-  UNWIND blanks AS a
-  WITH a ORDER BY a.id
-  RETURN collect(a) AS sorted
-}
-RETURN areas, size(sorted) AS total,
-       [a IN sorted | nullIf(a.region_path[$count_rank], '')] AS group_ids,
-       COLLECT {
-  UNWIND sorted[$offset..$page_end] AS a
+# What explains one blank area a: its parent, numbers and any inactive party org sitting there.
+_BLANK_ITEM: Final = """
   OPTIONAL MATCH (a)-[:PART_OF]->(parent:Region)
   CALL (a) {
     OPTIONAL MATCH (a)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
@@ -290,12 +325,46 @@ RETURN areas, size(sorted) AS total,
     a.id, a.name, parent.id, parent.name, parent.level, a.population, a.households, residents,
     lapsed
   ] AS row
+"""
+_BLANK_AREAS: Final = (
+    """
+WITH a, a.members_below > 0 OR $as_of <= a.party_orgs_until AS reached
+WITH count(a) AS areas, collect(CASE WHEN NOT reached THEN a END) AS blanks
+CALL (blanks) {
+  UNWIND blanks AS a
+  WITH a ORDER BY a.id
+  RETURN collect(a) AS sorted
+}
+RETURN areas, size(sorted) AS total,
+       [a IN sorted | nullIf(a.region_path[$count_rank], '')] AS group_ids,
+       COLLECT {
+  UNWIND sorted[$offset..$page_end] AS a
+"""
+    + _BLANK_ITEM
+    + """
 } AS items
 """
+)
 BLANK_AREAS: Final[dict[bool, LiteralString]] = {
     False: _AREAS_IN_SUBTREE + _BLANK_AREAS,
     True: _AREAS_EVERYWHERE + _BLANK_AREAS,
 }
+# The whole city's blank areas at $level when the counts come from the regions' tallies: the
+# page asked for, in id order from the (level, id) index (the scan stops at the page's end).
+BLANK_PAGE: Final = (
+    """
+MATCH (a:Region)
+WHERE a.level = $level AND a.id IS NOT NULL AND NOT a:Retired
+  AND NOT (a.members_below > 0 OR $as_of <= a.party_orgs_until)
+WITH a ORDER BY a.id SKIP $offset LIMIT $limit
+CALL (a) {
+"""
+    + _BLANK_ITEM
+    + """
+}
+RETURN collect(row) AS items
+"""
+)
 
 # §3 unclear affiliation. The top party org: the parentless active ones at the highest region
 # level, looked for level by level from the top (region_level index, forced: started from the
@@ -515,6 +584,23 @@ RESOURCE_GAPS: Final[dict[bool, LiteralString]] = {
     False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_NEEDS + _TAGGED_IN_STREETS + _RESOURCE_GAPS,
     True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_NEEDS + _TAGGED_EVERYWHERE + _RESOURCE_GAPS,
 }
+# Or, when the regions carry tallies (graph.tallies), each street's counts per scenario at
+# $as_of from its own lists: one node read per street instead of every resource.
+_TAGGED_FROM_TALLIES: Final = """
+WITH street, open_demands, needs,
+     [i IN range(0, size(coalesce(street.tally_keys, [])) - 1)
+      WHERE street.tally_on[i] <= $as_of AND street.tally_keys[i] STARTS WITH $resource_prefix
+      | [street.tally_keys[i], street.tally_delta[i]]] AS steps
+WITH street, open_demands, needs,
+     [need IN needs | [need.scenario] + [m IN $resource_measures |
+       reduce(n = 0, s IN steps |
+              n + CASE WHEN s[0] = $resource_prefix + m + $separator + need.scenario
+                       THEN s[1] ELSE 0 END)]] AS tallies
+"""
+RESOURCE_GAPS_TALLIED: Final[dict[bool, LiteralString]] = {
+    False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_NEEDS + _TAGGED_FROM_TALLIES + _RESOURCE_GAPS,
+    True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_NEEDS + _TAGGED_FROM_TALLIES + _RESOURCE_GAPS,
+}
 
 # Active units in the subtree: unique Region.id index, walked down.
 _UNITS_IN_SUBTREE: Final = """
@@ -535,23 +621,8 @@ WHERE NOT u:Retired
 # unit's people, agreements and resources costs the whole city's graph. Those with at most one
 # come sorted by id and counted per region; only the page asked for is built, with the ties
 # behind each (building them all is most of the whole city's work).
-_MARGINAL_UNITS: Final = """
-WITH u, [i IN range(0, size(coalesce(u.tie_ids, [])) - 1)
-         WHERE u.tie_since[i] <= $as_of <= u.tie_until[i] | u.tie_ids[i]] AS tied
-WITH u, CASE WHEN all(id IN tied WHERE id = tied[0]) THEN tied[..1] ELSE tied END AS partners
-WITH count(u) AS units,
-     collect(CASE WHEN size(partners) <= 1 THEN {id: u.id, u: u, partner: partners[0]} END)
-     AS marginal
-CALL (marginal) {
-  UNWIND marginal AS gap
-  WITH gap ORDER BY gap.id
-  RETURN collect(gap) AS gaps
-}
-RETURN units, size(gaps) AS total,
-       [gap IN gaps | nullIf(gap.u.region_path[$count_rank], '')] AS group_ids,
-       COLLECT {
-  UNWIND gaps[$offset..$page_end] AS gap
-  WITH gap.u AS u, gap.partner AS partner_id
+# What explains one marginal unit u with its one partner's id (or null).
+_MARGINAL_ITEM: Final = """
   MATCH (u)-[:IN_REGION]->(r:Region)
   OPTIONAL MATCH (v:Unit {id: partner_id})
   RETURN {
@@ -589,12 +660,60 @@ RETURN units, size(gaps) AS total,
       RETURN DISTINCT res {.id, .name} ORDER BY res.id
     }
   } AS gap
+"""
+# Each unit's other units tied to it at $as_of, at most one when it is marginal.
+_PARTNERS: Final = """
+WITH u, [i IN range(0, size(coalesce(u.tie_ids, [])) - 1)
+         WHERE u.tie_since[i] <= $as_of <= u.tie_until[i] | u.tie_ids[i]] AS tied
+WITH u, CASE WHEN all(id IN tied WHERE id = tied[0]) THEN tied[..1] ELSE tied END AS partners
+"""
+_MARGINAL_UNITS: Final = (
+    _PARTNERS
+    + """
+WITH count(u) AS units,
+     collect(CASE WHEN size(partners) <= 1 THEN {id: u.id, u: u, partner: partners[0]} END)
+     AS marginal
+CALL (marginal) {
+  UNWIND marginal AS gap
+  WITH gap ORDER BY gap.id
+  RETURN collect(gap) AS gaps
+}
+RETURN units, size(gaps) AS total,
+       [gap IN gaps | nullIf(gap.u.region_path[$count_rank], '')] AS group_ids,
+       COLLECT {
+  UNWIND gaps[$offset..$page_end] AS gap
+  WITH gap.u AS u, gap.partner AS partner_id
+"""
+    + _MARGINAL_ITEM
+    + """
 } AS items
 """
+)
 MARGINAL_UNITS: Final[dict[bool, LiteralString]] = {
     False: _UNITS_IN_SUBTREE + _MARGINAL_UNITS,
     True: _UNITS_EVERYWHERE + _MARGINAL_UNITS,
 }
+# The whole city's marginal units when the counts come from the regions' tallies: the page asked
+# for, in id order from the unique index (the scan stops at the page's end).
+MARGINAL_PAGE: Final = (
+    """
+MATCH (u:Unit)
+WHERE u.id IS NOT NULL AND NOT u:Retired
+  AND NOT (u:PartyOrg AND u.type = 'temporary' AND coalesce(u.valid_to < $as_of, false))
+"""
+    + _PARTNERS
+    + """
+WITH u, partners
+WHERE size(partners) <= 1
+WITH u, partners[0] AS partner_id ORDER BY u.id SKIP $offset LIMIT $limit
+CALL (u, partner_id) {
+"""
+    + _MARGINAL_ITEM
+    + """
+}
+RETURN collect(gap) AS items
+"""
+)
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -911,6 +1030,14 @@ class _Context:
     streets: _Streets  # the streets the per-street questions cover
     database: str
     run: str | None  # latest completed ingest run; None (no caching) when the data has none
+    tallied: bool  # the regions carry tallies (graph.tallies): derived by a load
+
+    @property
+    def from_tallies(self) -> bool:
+        """Whether counts come from the tallies: asked of everything, counted at a tallied
+        level (below, items are grouped by regions that carry none; in a subtree, walking it is
+        cheap and the pages would need a walk anyway)."""
+        return self.tallied and self.everywhere and self.scope.count_level.rank <= TALLY_DEPTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -1205,6 +1332,7 @@ async def _context(
         streets=_Streets(tuple((RegionRef(*row[:3]), row[3]) for row in root["streets"])),
         database=database,
         run=root["run"],
+        tallied=bool(root["tallied"]),
     )
 
 
@@ -1256,11 +1384,61 @@ def _key(ctx: _Context, question: str, *more: Any) -> tuple[Any, ...]:
 
 
 def _counts(
-    regions: Sequence[RegionRef], group_ids: Iterable[str | None]
+    regions: Sequence[RegionRef], group_ids: Sequence[str | None]
 ) -> tuple[tuple[RegionCount, ...], int]:
+    """Items per count region, and how many no count region holds (those above the count
+    level, or in a retired region)."""
     tally = Counter(group_ids)
-    outside = tally.pop(None, 0)
-    return tuple(RegionCount(ref, tally.get(ref.id, 0)) for ref in regions), outside
+    counts = tuple(RegionCount(ref, tally.get(ref.id, 0)) for ref in regions)
+    return counts, len(group_ids) - sum(c.count for c in counts)
+
+
+def _tallied_counts(
+    regions: Sequence[RegionRef], total: int, of: dict[str, Counter[str]], keys: Sequence[str]
+) -> tuple[tuple[RegionCount, ...], int]:
+    """``_counts`` from tallies: the sum of ``keys`` per count region; the rest is outside."""
+    counts = tuple(
+        RegionCount(ref, sum(of.get(ref.id, Counter())[k] for k in keys)) for ref in regions
+    )
+    return counts, total - sum(c.count for c in counts)
+
+
+async def _read_tallies(
+    driver: AsyncDriver, ctx: _Context, prefixes: Sequence[str]
+) -> dict[str, Counter[str]]:
+    """The scope's and count regions' counts at the scope's date of the keys starting with one
+    of ``prefixes``, per region id."""
+    # The scope region (the longest lists) last: first it made the query four times slower.
+    ids = [ref.id for ref in ctx.count_regions if ref.id != ctx.scope.region.id]
+    records, _, _ = await driver.execute_query(
+        TALLIES,
+        ids=[*ids, ctx.scope.region.id],
+        as_of=ctx.scope.as_of,
+        prefixes=list(prefixes),
+        database_=ctx.database,
+        routing_="r",
+    )
+    found: dict[str, Counter[str]] = {}
+    for region_id, steps in records[0]["regions"]:
+        counts: Counter[str] = Counter()
+        for key, delta in steps:
+            counts[key] += delta
+        found[region_id] = counts
+    return found
+
+
+def _keys(kept: dict[str, Counter[str]], measure: str) -> list[str]:
+    """Every key of ``measure`` any of the regions read has."""
+    return sorted({k for counts in kept.values() for k in counts if tallies.split(k)[0] == measure})
+
+
+def _sector(of: str) -> str | None:
+    """A sector from a tally key (graph.tallies writes a missing one as '')."""
+    return of or None
+
+
+def _limit(window: _Window) -> dict[str, int]:
+    return {"offset": window.offset, "limit": window.params()["page_end"] - window.offset}
 
 
 def _region(value: dict[str, Any]) -> RegionRef:
@@ -1294,6 +1472,8 @@ async def _uncovered(
     window: _Window,
 ) -> UncoveredOrganizations:
     async def compute() -> UncoveredOrganizations:
+        if ctx.from_tallies and sector is None and kind is None and not min_employees:
+            return await _uncovered_tallied(driver, ctx, window)
         records, _, _ = await driver.execute_query(
             UNCOVERED_ORGANIZATIONS[ctx.everywhere],
             {**_params(ctx), **window.params()},
@@ -1324,6 +1504,48 @@ async def _uncovered(
 
     key = _key(ctx, "uncovered", sector, kind, min_employees, window)
     return await _cached(ctx.run, key, compute)
+
+
+async def _uncovered_tallied(
+    driver: AsyncDriver, ctx: _Context, window: _Window
+) -> UncoveredOrganizations:
+    measures = ("organizations", "uncovered")
+    kept, (records, _, _) = await asyncio.gather(
+        _read_tallies(driver, ctx, [tallies.key(m, "") for m in measures]),
+        driver.execute_query(
+            UNCOVERED_PAGE,
+            _limit(window),
+            as_of=ctx.scope.as_of,
+            database_=ctx.database,
+            routing_="r",
+        ),
+    )
+    whole = kept.get(ctx.scope.region.id, Counter())
+    by_sector: dict[str | None, list[int]] = {}
+    for key, count in whole.items():
+        measure, of = tallies.split(key)
+        by_sector.setdefault(_sector(of), [0, 0])[measures.index(measure)] += count
+    uncovered = _keys(kept, "uncovered")
+    total = sum(whole[k] for k in uncovered)
+    counts, outside = _tallied_counts(ctx.count_regions, total, kept, uncovered)
+    items = sorted(records[0]["items"], key=lambda g: str(g["id"]))
+    return UncoveredOrganizations(
+        scope=ctx.scope,
+        sector=None,
+        kind=None,
+        min_employees=0,
+        by_sector=tuple(
+            SectorCoverage(sector, organizations, uncovered_here)  # type: ignore[arg-type]
+            for sector, (organizations, uncovered_here) in sorted(
+                by_sector.items(), key=lambda item: (item[0] is None, item[0] or "")
+            )
+            if organizations
+        ),
+        items=tuple(_uncovered_item(g) for g in items),
+        page=window.page(total, len(items)),
+        counts=counts,
+        outside_count_level=outside,
+    )
 
 
 def _uncovered_item(gap: dict[str, Any]) -> UncoveredOrganization:
@@ -1359,35 +1581,12 @@ def _uncovered_item(gap: dict[str, Any]) -> UncoveredOrganization:
 
 async def _member_ratios(driver: AsyncDriver, database: str, ctx: _Context) -> MemberRatios:
     async def compute() -> MemberRatios:
-        params = _params(ctx)
-        (by_sector, _, _), (neg, _, _) = await asyncio.gather(
-            driver.execute_query(
-                MEMBER_RATIO_BY_SECTOR[ctx.everywhere], params, database_=database, routing_="r"
-            ),
-            driver.execute_query(
-                MEMBER_RATIO_NEW_EMPLOYMENT[ctx.everywhere],
-                params,
-                occupations=sorted(NEW_EMPLOYMENT_OCCUPATIONS),
-                database_=database,
-                routing_="r",
-            ),
-        )
         # [organizations, members, employees] per (region at the count level, sector), the
         # scope as a whole under None; [members, people] of the new employment group likewise.
-        sectors: dict[tuple[str | None, str], list[int]] = {}
-        group: dict[str | None, list[int]] = {}
-        for r in by_sector[0]["rows"]:
-            for group_id in {r["group_id"], None}:
-                for tally in r["tallies"]:
-                    totals = sectors.setdefault((group_id, tally["sector"]), [0, 0, 0])
-                    totals[0] += tally["organizations"]
-                    totals[1] += tally["members"]
-                    totals[2] += tally["employees"]
-        for r in neg[0]["rows"]:
-            for group_id in {r["group_id"], None}:
-                people = group.setdefault(group_id, [0, 0])
-                people[0] += r["members"]
-                people[1] += r["people"]
+        if ctx.from_tallies:
+            sectors, group = await _ratios_tallied(driver, ctx)
+        else:
+            sectors, group = await _ratios_walked(driver, database, ctx)
 
         def ratios(region: RegionRef, key: str | None) -> RegionMemberRatios:
             rows = tuple(
@@ -1413,6 +1612,65 @@ async def _member_ratios(driver: AsyncDriver, database: str, ctx: _Context) -> M
     return await _cached(ctx.run, _key(ctx, "member_ratios"), compute)
 
 
+_Ratios = tuple[dict[tuple[str | None, str | None], list[int]], dict[str | None, list[int]]]
+
+
+async def _ratios_walked(driver: AsyncDriver, database: str, ctx: _Context) -> _Ratios:
+    params = _params(ctx)
+    (by_sector, _, _), (neg, _, _) = await asyncio.gather(
+        driver.execute_query(
+            MEMBER_RATIO_BY_SECTOR[ctx.everywhere], params, database_=database, routing_="r"
+        ),
+        driver.execute_query(
+            MEMBER_RATIO_NEW_EMPLOYMENT[ctx.everywhere],
+            params,
+            occupations=sorted(NEW_EMPLOYMENT_OCCUPATIONS),
+            database_=database,
+            routing_="r",
+        ),
+    )
+    sectors: dict[tuple[str | None, str | None], list[int]] = {}
+    group: dict[str | None, list[int]] = {}
+    for r in by_sector[0]["rows"]:
+        for group_id in {r["group_id"], None}:
+            for tally in r["tallies"]:
+                totals = sectors.setdefault((group_id, tally["sector"]), [0, 0, 0])
+                totals[0] += tally["organizations"]
+                totals[1] += tally["members"]
+                totals[2] += tally["employees"]
+    for r in neg[0]["rows"]:
+        for group_id in {r["group_id"], None}:
+            people = group.setdefault(group_id, [0, 0])
+            people[0] += r["members"]
+            people[1] += r["people"]
+    return sectors, group
+
+
+async def _ratios_tallied(driver: AsyncDriver, ctx: _Context) -> _Ratios:
+    measures = ("organizations", "members", "employees")
+    new_employment = (tallies.NEW_EMPLOYMENT_MEMBERS, tallies.NEW_EMPLOYMENT_PEOPLE)
+    kept = await _read_tallies(
+        driver, ctx, [*(tallies.key(m, "") for m in measures), *new_employment]
+    )
+    sectors: dict[tuple[str | None, str | None], list[int]] = {}
+    group: dict[str | None, list[int]] = {}
+    counted = {ref.id for ref in ctx.count_regions}
+    for region_id, counts in kept.items():
+        # The scope is the whole (None), and a count region too when counted at its level.
+        group_ids: list[str | None] = [region_id] if region_id in counted else []
+        if region_id == ctx.scope.region.id:
+            group_ids.append(None)
+        for key, count in counts.items():
+            measure, of = tallies.split(key)
+            for group_id in group_ids:
+                if key in new_employment:
+                    group.setdefault(group_id, [0, 0])[new_employment.index(key)] += count
+                else:
+                    totals = sectors.setdefault((group_id, _sector(of)), [0, 0, 0])
+                    totals[measures.index(measure)] += count
+    return sectors, group
+
+
 def _ratio_text(ratio: MemberRatio) -> str:
     percent = ratio.percent
     return f"{ratio.fraction}（{'—' if percent is None else f'{percent:.2f}%'}）"
@@ -1425,6 +1683,8 @@ async def _blank_areas(
     driver: AsyncDriver, database: str, ctx: _Context, level: RegionLevel, window: _Window
 ) -> BlankAreas:
     async def compute() -> BlankAreas:
+        if ctx.from_tallies:
+            return await _blank_areas_tallied(driver, ctx, level, window)
         records, _, _ = await driver.execute_query(
             BLANK_AREAS[ctx.everywhere],
             {**_params(ctx), **window.params()},
@@ -1447,6 +1707,36 @@ async def _blank_areas(
         )
 
     return await _cached(ctx.run, _key(ctx, "blank_areas", level, window), compute)
+
+
+async def _blank_areas_tallied(
+    driver: AsyncDriver, ctx: _Context, level: RegionLevel, window: _Window
+) -> BlankAreas:
+    keys = (tallies.areas(level), tallies.blank(level))
+    kept, (records, _, _) = await asyncio.gather(
+        _read_tallies(driver, ctx, keys),
+        driver.execute_query(
+            BLANK_PAGE,
+            _limit(window),
+            as_of=ctx.scope.as_of,
+            level=level.value,
+            database_=ctx.database,
+            routing_="r",
+        ),
+    )
+    whole = kept.get(ctx.scope.region.id, Counter())
+    total = whole[keys[1]]
+    counts, outside = _tallied_counts(ctx.count_regions, total, kept, keys[1:])
+    items = sorted(records[0]["items"], key=lambda row: str(row[0]))
+    return BlankAreas(
+        scope=ctx.scope,
+        level=level,
+        areas=whole[keys[0]],
+        items=tuple(_blank_item(row, level) for row in items),
+        page=window.page(total, len(items)),
+        counts=counts,
+        outside_count_level=outside,
+    )
 
 
 def _blank_item(row: Sequence[Any], level: RegionLevel) -> BlankArea:
@@ -1496,7 +1786,7 @@ async def _unclear(
         record = records[0]
         top = _party_org(record["top"]) if record["top"] else None
         gaps = record["gaps"]  # by id; a few per street, all built for the counts' sake
-        counts, outside = _counts(ctx.count_regions, (g["group_id"] for g in gaps))
+        counts, outside = _counts(ctx.count_regions, [g["group_id"] for g in gaps])
         end = None if window.first is None else window.offset + window.first
         items = tuple(_unclear_item(g, top) for g in gaps[window.offset : end])
         return UnclearAffiliations(
@@ -1604,9 +1894,12 @@ async def _resource_gaps(
 ) -> ResourceGaps:
     async def compute() -> ResourceGaps:
         records, _, _ = await driver.execute_query(
-            RESOURCE_GAPS[ctx.everywhere],
+            (RESOURCE_GAPS_TALLIED if ctx.tallied else RESOURCE_GAPS)[ctx.everywhere],
             _street_params(ctx),
             radius=NEARBY_RADIUS_M,
+            resource_prefix=tallies.RESOURCE_PREFIX,
+            resource_measures=list(tallies.RESOURCE_MEASURES),
+            separator=tallies.SEPARATOR,
             database_=database,
             routing_="r",
         )
@@ -1678,6 +1971,8 @@ async def _marginal(
     driver: AsyncDriver, database: str, ctx: _Context, window: _Window
 ) -> MarginalUnits:
     async def compute() -> MarginalUnits:
+        if ctx.from_tallies:
+            return await _marginal_tallied(driver, ctx, window)
         records, _, _ = await driver.execute_query(
             MARGINAL_UNITS[ctx.everywhere],
             {**_params(ctx), **window.params()},
@@ -1697,6 +1992,31 @@ async def _marginal(
         )
 
     return await _cached(ctx.run, _key(ctx, "marginal_units", window), compute)
+
+
+async def _marginal_tallied(driver: AsyncDriver, ctx: _Context, window: _Window) -> MarginalUnits:
+    kept, (records, _, _) = await asyncio.gather(
+        _read_tallies(driver, ctx, (tallies.UNITS, tallies.MARGINAL)),
+        driver.execute_query(
+            MARGINAL_PAGE,
+            _limit(window),
+            as_of=ctx.scope.as_of,
+            database_=ctx.database,
+            routing_="r",
+        ),
+    )
+    whole = kept.get(ctx.scope.region.id, Counter())
+    total = whole[tallies.MARGINAL]
+    counts, outside = _tallied_counts(ctx.count_regions, total, kept, (tallies.MARGINAL,))
+    items = sorted(records[0]["items"], key=lambda g: str(g["id"]))
+    return MarginalUnits(
+        scope=ctx.scope,
+        units=whole[tallies.UNITS],
+        items=tuple(_marginal_item(g) for g in items),
+        page=window.page(total, len(items)),
+        counts=counts,
+        outside_count_level=outside,
+    )
 
 
 def _marginal_item(gap: dict[str, Any]) -> MarginalUnit:

@@ -4,9 +4,10 @@ for the edge cases of each definition."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -637,3 +638,64 @@ def test_no_cache_without_an_ingest_run(
     )
     runs.derive_summaries(empty_graph, neo4j_settings.neo4j_database)  # as a load would
     assert _ask(run_query, uncovered_organizations).items == ()
+
+
+# --- the tallies (graph.tallies) against walking the graph --------------------------------------
+
+
+def _step_days(driver: Driver, database: str, count: int) -> list[date]:
+    """Days on which the whole city's counts change and the day before each (where an
+    off-by-one in a step shows), ``count`` of them spread over the range, and today."""
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Region) WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) } RETURN r.tally_on AS days",
+        database_=database,
+    )
+    found = sorted({d.to_native() for d in records[0]["days"]} - {date(1, 1, 1)})
+    assert len(found) >= 3, "the city's counts never change: nothing to check"
+    chosen = found[:: max(1, len(found) // count)]
+    return sorted({date.today(), *chosen, *(d - timedelta(days=1) for d in chosen)})
+
+
+def _tallied_as_walked(
+    run_query: RunQuery, monkeypatch: pytest.MonkeyPatch, days: list[date]
+) -> None:
+    real = coverage._context
+
+    async def walked(*args: Any, **kwargs: Any) -> Any:
+        return dataclasses.replace(await real(*args, **kwargs), tallied=False)
+
+    for day in days:
+        for count_level in ("street", "community", "district"):
+            coverage.clear_cache()
+            tallied = _ask(
+                run_query, coverage_report, as_of=day, count_level=count_level, first=None
+            )
+            paged = _ask(run_query, marginal_units, as_of=day, first=3, offset=2)
+            with monkeypatch.context() as patch:
+                patch.setattr(coverage, "_context", walked)
+                coverage.clear_cache()
+                assert (
+                    _ask(run_query, coverage_report, as_of=day, count_level=count_level, first=None)
+                    == tallied
+                ), (day, count_level)
+                assert _ask(run_query, marginal_units, as_of=day, first=3, offset=2) == paged
+
+
+def test_tallies_answer_as_walking_the_sample(
+    sample_graph: Driver,
+    neo4j_settings: Settings,
+    run_query: RunQuery,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    days = _step_days(sample_graph, neo4j_settings.neo4j_database, 6)
+    _tallied_as_walked(run_query, monkeypatch, [AS_OF, *days])
+
+
+def test_tallies_answer_as_walking_a_generated_city(
+    generated_graph: Driver,
+    neo4j_settings: Settings,
+    run_query: RunQuery,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    days = _step_days(generated_graph, neo4j_settings.neo4j_database, 5)
+    _tallied_as_walked(run_query, monkeypatch, days)
