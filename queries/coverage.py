@@ -90,14 +90,14 @@ T = TypeVar("T")
 
 # --- Cypher: scope ------------------------------------------------------------------------------
 
-# §3 scope, in one round trip: the region asked about (unique index on Region.id) or, without
-# one, the root of the region tree walked up from any region; whether everything sits in it (it
-# is the root of the only region tree: regions minus PART_OF links, both from the count store,
-# counts the roots); whether the root of its tree carries tallies (graph.tallies: then every
-# region of the tree does); the latest completed ingest run, which keys the cache; and the regions the
-# answers are counted for (at $count_level) and the streets the per-street questions cover
-# (each with its region at $street_group), each in the subtree walked down from the region and
-# pruned by level_rank, or the one above it when the level is higher than the region's.
+# §3 scope, in one round trip: the region asked about (unique index on Region.id) or, without one,
+# the root of the region tree walked up from any region; whether everything sits in it (it is the
+# root of the only region tree: regions minus PART_OF links, both from the count store, counts the
+# roots); whether the root of its tree carries tallies (graph.tallies: then every region of the tree
+# does); the latest completed ingest run, which keys the cache; and the regions the answers are
+# counted for (at $count_level) and the streets the per-street questions cover (each with its region
+# at $street_group), each in the subtree walked down from the region and pruned by level_rank, or
+# the one above it when the level is higher than the region's.
 _SCOPE_REGION: Final = """
 CALL () { MATCH (n:Region) RETURN count(n) AS regions }
 CALL () { MATCH ()-[l:PART_OF]->() RETURN count(l) AS links }
