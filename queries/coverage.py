@@ -166,10 +166,10 @@ FIND_SCOPE: Final[dict[bool, LiteralString]] = {
 TALLIES: Final = """
 UNWIND $ids AS id
 MATCH (r:Region {id: id})
-WITH r, coalesce(r.tally_keys, []) AS keys
+WITH r, coalesce(r.tally_keys, []) AS keys, r.tally_on AS on, r.tally_delta AS delta
 RETURN collect([r.id, [i IN range(0, size(keys) - 1)
-  WHERE r.tally_on[i] <= $as_of AND any(p IN $prefixes WHERE keys[i] STARTS WITH p)
-  | [keys[i], r.tally_delta[i]]]]) AS regions
+  WHERE on[i] <= $as_of AND any(p IN $prefixes WHERE keys[i] STARTS WITH p)
+  | [keys[i], delta[i]]]]) AS regions
 """
 
 # --- Cypher: the questions ---------------------------------------------------------------------
@@ -584,23 +584,31 @@ RESOURCE_GAPS: Final[dict[bool, LiteralString]] = {
     False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_NEEDS + _TAGGED_IN_STREETS + _RESOURCE_GAPS,
     True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_NEEDS + _TAGGED_EVERYWHERE + _RESOURCE_GAPS,
 }
-# Or, when the regions carry tallies (graph.tallies), each street's counts per scenario at
-# $as_of from its own lists: one node read per street instead of every resource.
-_TAGGED_FROM_TALLIES: Final = """
-WITH street, open_demands, needs,
-     [i IN range(0, size(coalesce(street.tally_keys, [])) - 1)
-      WHERE street.tally_on[i] <= $as_of AND street.tally_keys[i] STARTS WITH $resource_prefix
-      | [street.tally_keys[i], street.tally_delta[i]]] AS steps
-WITH street, open_demands, needs,
-     [need IN needs | [need.scenario] + [m IN $resource_measures |
-       reduce(n = 0, s IN steps |
-              n + CASE WHEN s[0] = $resource_prefix + m + $separator + need.scenario
-                       THEN s[1] ELSE 0 END)]] AS tallies
+# Or, when the regions carry tallies (graph.tallies): the scenarios each street needs and its
+# resource steps on or before $as_of (counted in Python: a street's own node instead of every
+# resource) ...
+_NEEDS_AND_TALLIES: Final = """
+WITH street, open_demands, needs, coalesce(street.tally_keys, []) AS keys,
+     street.tally_on AS on, street.tally_delta AS delta
+RETURN collect({
+  street: street.id, open_demands: open_demands, needs: needs,
+  steps: [i IN range(0, size(keys) - 1)
+          WHERE on[i] <= $as_of AND keys[i] STARTS WITH $resource_prefix | [keys[i], delta[i]]]
+}) AS rows
 """
-RESOURCE_GAPS_TALLIED: Final[dict[bool, LiteralString]] = {
-    False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_NEEDS + _TAGGED_FROM_TALLIES + _RESOURCE_GAPS,
-    True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_NEEDS + _TAGGED_FROM_TALLIES + _RESOURCE_GAPS,
+RESOURCE_NEEDS_TALLIED: Final[dict[bool, LiteralString]] = {
+    False: _OPEN_DEMANDS_IN_SUBTREE + _RESOURCE_NEEDS + _NEEDS_AND_TALLIES,
+    True: _OPEN_DEMANDS_EVERYWHERE + _RESOURCE_NEEDS + _NEEDS_AND_TALLIES,
 }
+# ... then, given each street's counts per scenario needed, the gaps and what is usable nearby.
+RESOURCE_GAPS_FROM_TALLIES: Final = (
+    """
+UNWIND $streets AS s
+MATCH (street:Region {id: s.street})
+WITH street, s.open_demands AS open_demands, s.needs AS needs, s.tallies AS tallies
+"""
+    + _RESOURCE_GAPS
+)
 
 # Active units in the subtree: unique Region.id index, walked down.
 _UNITS_IN_SUBTREE: Final = """
@@ -1893,16 +1901,16 @@ async def _resource_gaps(
     driver: AsyncDriver, database: str, ctx: _Context, streets: _Streets
 ) -> ResourceGaps:
     async def compute() -> ResourceGaps:
-        records, _, _ = await driver.execute_query(
-            (RESOURCE_GAPS_TALLIED if ctx.tallied else RESOURCE_GAPS)[ctx.everywhere],
-            _street_params(ctx),
-            radius=NEARBY_RADIUS_M,
-            resource_prefix=tallies.RESOURCE_PREFIX,
-            resource_measures=list(tallies.RESOURCE_MEASURES),
-            separator=tallies.SEPARATOR,
-            database_=database,
-            routing_="r",
-        )
+        if ctx.tallied:
+            records = await _resource_gaps_tallied(driver, ctx)
+        else:
+            records, _, _ = await driver.execute_query(
+                RESOURCE_GAPS[ctx.everywhere],
+                _street_params(ctx),
+                radius=NEARBY_RADIUS_M,
+                database_=database,
+                routing_="r",
+            )
         found = {r["street"]: r for r in records[0]["rows"]}
         answers = []
         for street, _ in streets.streets:
@@ -1916,6 +1924,45 @@ async def _resource_gaps(
         return ResourceGaps(scope=ctx.scope, streets=tuple(answers), counts=counts)
 
     return await _cached(ctx.run, _key(ctx, "resource_gaps"), compute)
+
+
+async def _resource_gaps_tallied(driver: AsyncDriver, ctx: _Context) -> list[Any]:
+    """``RESOURCE_GAPS``' records, the streets' resources counted from their tallies."""
+    records, _, _ = await driver.execute_query(
+        RESOURCE_NEEDS_TALLIED[ctx.everywhere],
+        _street_params(ctx),
+        resource_prefix=tallies.RESOURCE_PREFIX,
+        database_=ctx.database,
+        routing_="r",
+    )
+    streets = []
+    for row in records[0]["rows"]:
+        counts: Counter[str] = Counter()
+        for key, delta in row["steps"]:
+            counts[key] += delta
+        # [scenario, tagged, usable, inactive, unshareable, unavailable], as RESOURCE_GAPS has.
+        counted = [
+            [need["scenario"]]
+            + [counts[tallies.resource(m, need["scenario"])] for m in tallies.RESOURCE_MEASURES]
+            for need in row["needs"]
+        ]
+        streets.append(
+            {
+                "street": row["street"],
+                "open_demands": row["open_demands"],
+                "needs": row["needs"],
+                "tallies": counted,
+            }
+        )
+    records, _, _ = await driver.execute_query(
+        RESOURCE_GAPS_FROM_TALLIES,
+        streets=streets,
+        as_of=ctx.scope.as_of,
+        radius=NEARBY_RADIUS_M,
+        database_=ctx.database,
+        routing_="r",
+    )
+    return records
 
 
 def _resource_gap(street: RegionRef, gap: dict[str, Any]) -> ResourceGap:
