@@ -567,10 +567,12 @@ CALL (street, needs, tallies) {
       AND (res.available_to IS NULL OR $as_of <= res.available_to)
     WITH res, point.distance(res.location, street.location) AS distance
     ORDER BY distance, res.id
-    RETURN count(res) AS nearby, head(collect(res {
+    WITH count(res) AS nearby, head(collect([res, distance])) AS first
+    WITH nearby, first[0] AS res, first[1] AS distance
+    RETURN nearby, CASE WHEN res IS NOT NULL THEN res {
       .id, .name, distance: distance,
       region: COLLECT { MATCH (res)-[:IN_REGION]->(x:Region) RETURN x.name }[0]
-    })) AS nearest
+    } END AS nearest
   }
   WITH need, mine, nearby, nearest ORDER BY need.scenario
   RETURN collect({
@@ -1253,7 +1255,10 @@ async def coverage_report(
             return await question
 
     async with asyncio.TaskGroup() as group:
-        # The heaviest first, so that the light ones fill in around them.
+        # The heaviest first, so that the light ones fill in around them: resource gaps search
+        # around every gap; with the counts tallied, the rest read little (walked, blank
+        # buildings and marginal units read most).
+        resources = group.create_task(limited(_resource_gaps(driver, database, ctx, streets)))
         blanks = [
             group.create_task(limited(_blank_areas(driver, database, ctx, level, window)))
             for level in reversed(BLANK_AREA_LEVELS)
@@ -1264,7 +1269,6 @@ async def coverage_report(
         )
         ratios = group.create_task(limited(_member_ratios(driver, database, ctx)))
         skills = group.create_task(limited(_skill_gaps(driver, database, ctx, streets)))
-        resources = group.create_task(limited(_resource_gaps(driver, database, ctx, streets)))
         unclear = group.create_task(limited(_unclear(driver, database, ctx, window)))
     return CoverageReport(
         scope=ctx.scope,
