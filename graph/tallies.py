@@ -10,9 +10,12 @@ as step functions of that date, in three parallel lists:
 - ``tally_delta``: the step.
 
 A count at a date is the sum of its key's steps on or before the date (``count_at``). Each
-region counts everything under it (by ``region_path``), streets also their resources per
-scenario. ``ingest.tallies`` writes them after every load that writes; ``queries.coverage``
-reads them. The keys and step rules below are the single definition both sides use.
+region counts everything under it (by ``region_path``). Streets also count their resources per
+scenario, in three lists of their own (``resource_tally_keys``, ``resource_tally_on``,
+``resource_tally_delta``): a whole city's coverage counts read every street's lists, and
+resources would make them seven times longer. ``ingest.tallies`` writes them after every load
+that writes; ``queries.coverage`` reads them. The keys and step rules below are the single
+definition both sides use.
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ the marginal-unit periods are plain code, and written only where they changed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Any, Final
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any, Final, LiteralString
 
 from neo4j import Driver
 
@@ -17,18 +20,22 @@ from graph import tallies
 from graph.model import NEW_EMPLOYMENT_OCCUPATIONS
 from graph.tallies import ALWAYS, FOREVER, Steps
 
+# Reads in flight at once: the database runs each on one core.
+READ_THREADS: Final = 3
 # The regions that carry tallies, and whether each is a root (things in no region count there).
 READ_REGIONS: Final = """
 MATCH (r:Region)
-WHERE r.level_rank <= $depth
-RETURN r.id AS id, NOT EXISTS { (r)-[:PART_OF]->(:Region) } AS root
+WHERE r.level IN $levels
+RETURN r.id AS id, NOT EXISTS { (r)-[:PART_OF]->(:Region) } AS root, r.tally_digest AS digest,
+       [x IN coalesce(r.region_path, [r.id]) WHERE x <> ''] AS chain
 """
 # Organizations by place, sector and the last day they are covered (ingest.runs
 # DERIVE_ORG_COVERAGE): how many, their employees and the party members they employ.
 READ_ORGANIZATIONS: Final = """
 MATCH (o:Organization)
 WHERE NOT o:Retired
-RETURN o.region_path[..$depth + 1] AS path, o.sector AS sector, o.covered_until AS until,
+RETURN last([x IN o.region_path[..$depth + 1] WHERE x <> '']) AS place, o.sector AS sector,
+       toString(o.covered_until) AS until,
        count(o) AS n, sum(coalesce(o.employees, 0)) AS employees,
        sum(coalesce(o.member_employees, 0)) AS members
 """
@@ -37,7 +44,7 @@ READ_NEW_EMPLOYMENT: Final = """
 MATCH (p:Person)
 WHERE NOT p:Retired AND (p.new_employment_group = true OR p.occupation IN $occupations)
 MATCH (p)-[:RESIDES_IN]->(r:Region)
-RETURN r.region_path[..$depth + 1] AS path, count(p) AS people,
+RETURN last([x IN r.region_path[..$depth + 1] WHERE x <> '']) AS place, count(p) AS people,
        count(CASE WHEN p.is_party_member = true THEN 1 END) AS members
 """
 # Areas by place, level and the last day the party reaches them (ingest.runs
@@ -46,8 +53,8 @@ RETURN r.region_path[..$depth + 1] AS path, count(p) AS people,
 READ_AREAS: Final = """
 MATCH (a:Region)
 WHERE a.level IN $levels AND NOT a:Retired
-RETURN a.region_path[..$depth + 1] AS path, a.level AS level,
-       CASE WHEN a.members_below <= 0 THEN a.party_orgs_until END AS reached_until,
+RETURN last([x IN a.region_path[..$depth + 1] WHERE x <> '']) AS place, a.level AS level,
+       CASE WHEN a.members_below <= 0 THEN toString(a.party_orgs_until) END AS reached_until,
        count(a) AS n
 """
 # Active units by place and the last day they are active (a temporary party org's valid_to).
@@ -56,14 +63,16 @@ RETURN a.region_path[..$depth + 1] AS path, a.level AS level,
 READ_UNITS: Final = """
 MATCH (u:Unit)
 WHERE NOT u:Retired
-WITH u, u.region_path[..$depth + 1] AS path,
-     CASE WHEN u:PartyOrg AND u.type = 'temporary' THEN u.valid_to END AS until,
+WITH u, last([x IN u.region_path[..$depth + 1] WHERE x <> '']) AS place,
+     CASE WHEN u:PartyOrg AND u.type = 'temporary' THEN toString(u.valid_to) END AS until,
      size(coalesce(u.tie_ids, [])) >= 2
      AND u.tie_since[1] = date('0001-01-01') AND u.tie_until[1] = date('9999-12-31') AS tied
-WITH path, until, tied,
+WITH place, until, tied,
      count(u) AS n,
-     collect(CASE WHEN NOT tied THEN [u.tie_ids, u.tie_since, u.tie_until] END) AS ties
-RETURN path, until, n, ties
+     collect(CASE WHEN NOT tied THEN [
+       u.tie_ids, [d IN u.tie_since | toString(d)], [d IN u.tie_until | toString(d)]
+     ] END) AS ties
+RETURN place, until, n, ties
 """
 # Resources with a street, per distinct scenario tag, by their period, shareable and available.
 READ_RESOURCES: Final = """
@@ -71,23 +80,24 @@ MATCH (res:Resource)
 WHERE NOT res:Retired AND res.region_path[3] <> ''
 UNWIND res.scenarios AS scenario
 WITH DISTINCT res, scenario
-RETURN res.region_path[3] AS street, scenario, res.available_from AS since,
-       res.available_to AS until, coalesce(res.shareable, true) AS shareable,
+RETURN res.region_path[3] AS street, scenario, toString(res.available_from) AS since,
+       toString(res.available_to) AS until, coalesce(res.shareable, true) AS shareable,
        coalesce(res.status, 'available') = 'available' AS available, count(res) AS n
 """
-# Every tallied region's lists, written where they changed.
+# The tallied regions' lists whose digest changed (comparing the stored lists themselves cost
+# seconds at scale 100).
 WRITE_TALLIES: Final = """
 UNWIND $rows AS row
 MATCH (r:Region {id: row.id})
-WHERE NOT coalesce(r.tally_keys = row.keys AND r.tally_on = row.on
-                   AND r.tally_delta = row.delta, false)
-SET r.tally_keys = row.keys, r.tally_on = row.on, r.tally_delta = row.delta
-RETURN count(r) AS written
+SET r.tally_keys = row.keys, r.tally_on = row.on, r.tally_delta = row.delta,
+    r.resource_tally_keys = row.resource_keys, r.resource_tally_on = row.resource_on,
+    r.resource_tally_delta = row.resource_delta, r.tally_digest = row.digest
 """
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
+def _day(value: str | None) -> date | None:
+    """A day read as ISO text (strings cross the driver several times faster than dates)."""
+    return None if value is None else date.fromisoformat(value)
 
 
 class _Tallies:
@@ -95,19 +105,18 @@ class _Tallies:
 
     def __init__(self, regions: Sequence[Any]) -> None:
         self.steps: dict[str, Steps] = {row["id"]: Steps() for row in regions}
+        self.chains: dict[str, list[str]] = {row["id"]: row["chain"] for row in regions}
+        # Kept apart on streets: resource gaps read only these, the coverage counts never.
+        self.resources: dict[str, Steps] = {row["id"]: Steps() for row in regions}
         self.roots = [row["id"] for row in regions if row["root"]]
 
-    def places(self, path: Sequence[str] | None) -> Iterable[str]:
-        if path is None:  # in no region: it counts for the whole (as the walked questions read)
-            yield from self.roots
-            return
-        for region_id in path:
-            if region_id and region_id in self.steps:
-                yield region_id
-
-    def add(self, path: Sequence[str] | None, steps: Steps) -> None:
-        for region_id in self.places(path):
-            self.steps[region_id].merge(steps)
+    def add(self, place: str | None, steps: Steps) -> None:
+        """Add ``steps`` to the deepest tallied region an item sits in and every one above it
+        (in no region: to the roots, as the walked questions count it for the whole)."""
+        chain = self.roots if place is None else self.chains.get(place, ())
+        for region_id in chain:
+            if region_id in self.steps:
+                self.steps[region_id].merge(steps)
 
 
 def _organizations(rows: Iterable[Any], into: _Tallies) -> None:
@@ -118,10 +127,10 @@ def _organizations(rows: Iterable[Any], into: _Tallies) -> None:
         steps.add(tallies.organizations(sector), ALWAYS, n)
         steps.add(tallies.employees(sector), ALWAYS, row["employees"])
         steps.add(tallies.members(sector), ALWAYS, row["members"])
-        until = _native(row["until"])
+        until = _day(row["until"])
         if until is not None:  # uncovered from the day after the last one covered
             steps.add(tallies.uncovered(sector), tallies.day_after(until), n)
-        into.add(row["path"], steps)
+        into.add(row["place"], steps)
 
 
 def _new_employment(rows: Iterable[Any], into: _Tallies) -> None:
@@ -129,39 +138,42 @@ def _new_employment(rows: Iterable[Any], into: _Tallies) -> None:
         steps = Steps()
         steps.add(tallies.NEW_EMPLOYMENT_PEOPLE, ALWAYS, row["people"])
         steps.add(tallies.NEW_EMPLOYMENT_MEMBERS, ALWAYS, row["members"])
-        into.add(row["path"], steps)
+        into.add(row["place"], steps)
 
 
 def _areas(rows: Iterable[Any], into: _Tallies) -> None:
     for row in rows:
         steps = Steps()
         steps.add(tallies.areas(row["level"]), ALWAYS, row["n"])
-        reached_until = _native(row["reached_until"])
+        reached_until = _day(row["reached_until"])
         if reached_until is not None:
             steps.add(tallies.blank(row["level"]), tallies.day_after(reached_until), row["n"])
-        into.add(row["path"], steps)
+        into.add(row["place"], steps)
 
 
 def _units(rows: Iterable[Any], into: _Tallies) -> None:
     for row in rows:
         steps = Steps()
-        until = _native(row["until"]) or FOREVER
+        until = _day(row["until"]) or FOREVER
         steps.hold(tallies.UNITS, ALWAYS, until, row["n"])
         for ids, since, ends in row["ties"]:
-            days = [_native(d) for d in since or []], [_native(d) for d in ends or []]
+            days = (
+                [date.fromisoformat(d) for d in since or []],
+                [date.fromisoformat(d) for d in ends or []],
+            )
             for first, last in tallies.marginal_intervals(until, ids or [], *days):
                 steps.hold(tallies.MARGINAL, first, last)
-        into.add(row["path"], steps)
+        into.add(row["place"], steps)
 
 
 def _resources(rows: Iterable[Any], into: _Tallies) -> None:
     for row in rows:
-        if row["street"] not in into.steps:
+        if row["street"] not in into.resources:
             continue
         steps = Steps()
         scenario, n = row["scenario"], row["n"]
-        since = _native(row["since"]) or ALWAYS
-        until = _native(row["until"]) or FOREVER
+        since = _day(row["since"]) or ALWAYS
+        until = _day(row["until"]) or FOREVER
         steps.add(tallies.resource("tagged", scenario), ALWAYS, n)
         # Inactive is "not active": all of them, less those in their period while it lasts.
         steps.add(tallies.resource("inactive", scenario), ALWAYS, n)
@@ -172,32 +184,58 @@ def _resources(rows: Iterable[Any], into: _Tallies) -> None:
             steps.add(tallies.resource("unavailable", scenario), ALWAYS, n)
         if row["shareable"] and row["available"]:
             steps.hold(tallies.resource("usable", scenario), since, until, n)
-        into.steps[row["street"]].merge(steps)
+        into.resources[row["street"]].merge(steps)
 
 
 def derive_tallies(driver: Driver, database: str) -> int:
     """Recompute every tallied region's counts; return how many regions' lists changed."""
     depth = tallies.TALLY_DEPTH
-    with driver.session(database=database) as session:
-        regions = list(session.run(READ_REGIONS, depth=depth))
-        into = _Tallies(regions)
-        _organizations(session.run(READ_ORGANIZATIONS, depth=depth), into)
-        _new_employment(
-            session.run(
-                READ_NEW_EMPLOYMENT, depth=depth, occupations=sorted(NEW_EMPLOYMENT_OCCUPATIONS)
-            ),
-            into,
+    reads: list[tuple[LiteralString, dict[str, Any]]] = [
+        (READ_REGIONS, {"levels": [level.value for level in tallies.TALLY_LEVELS]}),
+        (READ_ORGANIZATIONS, {"depth": depth}),
+        (READ_NEW_EMPLOYMENT, {"depth": depth, "occupations": sorted(NEW_EMPLOYMENT_OCCUPATIONS)}),
+        (READ_AREAS, {"depth": depth, "levels": [level.value for level in tallies.AREA_LEVELS]}),
+        (READ_UNITS, {"depth": depth}),
+        (READ_RESOURCES, {}),
+    ]
+
+    def read(query: LiteralString, params: dict[str, Any]) -> list[Any]:
+        with driver.session(database=database, default_access_mode="READ") as session:
+            return list(session.run(query, params))
+
+    # Each read is one scan of its label, seconds at scale 100; the server runs them side by side.
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        regions, organizations, new_employment, areas, units, resources = pool.map(
+            lambda job: read(*job), reads
         )
-        levels = [level.value for level in tallies.AREA_LEVELS]
-        _areas(session.run(READ_AREAS, depth=depth, levels=levels), into)
-        _units(session.run(READ_UNITS, depth=depth), into)
-        _resources(session.run(READ_RESOURCES), into)
-        rows = []
-        for region_id, steps in into.steps.items():
-            keys, on, delta = steps.lists()
-            rows.append({"id": region_id, "keys": keys, "on": on, "delta": delta})
-        written = 0
+    into = _Tallies(regions)
+    _organizations(organizations, into)
+    _new_employment(new_employment, into)
+    _areas(areas, into)
+    _units(units, into)
+    _resources(resources, into)
+    stored = {row["id"]: row["digest"] for row in regions}
+    rows = []
+    for region_id, steps in into.steps.items():
+        keys, on, delta = steps.lists()
+        resource_keys, resource_on, resource_delta = into.resources[region_id].lists()
+        lists = [keys, on, delta, resource_keys, resource_on, resource_delta]
+        digest = hashlib.sha256(repr(lists).encode("utf-8")).hexdigest()
+        if stored.get(region_id) == digest:
+            continue
+        rows.append(
+            {
+                "id": region_id,
+                "keys": keys,
+                "on": on,
+                "delta": delta,
+                "resource_keys": resource_keys,
+                "resource_on": resource_on,
+                "resource_delta": resource_delta,
+                "digest": digest,
+            }
+        )
+    with driver.session(database=database) as session:
         for start in range(0, len(rows), 500):
-            record = session.run(WRITE_TALLIES, rows=rows[start : start + 500]).single()
-            written += record["written"] if record else 0
-    return written
+            session.run(WRITE_TALLIES, rows=rows[start : start + 500]).consume()
+    return len(rows)

@@ -356,7 +356,7 @@ BLANK_PAGE: Final = (
 MATCH (a:Region)
 WHERE a.level = $level AND a.id IS NOT NULL AND NOT a:Retired
   AND NOT (a.members_below > 0 OR $as_of <= a.party_orgs_until)
-WITH a ORDER BY a.id SKIP $offset LIMIT $limit
+WITH a ORDER BY a.level, a.id SKIP $offset LIMIT $limit
 CALL (a) {
 """
     + _BLANK_ITEM
@@ -590,12 +590,11 @@ RESOURCE_GAPS: Final[dict[bool, LiteralString]] = {
 # resource steps on or before $as_of (counted in Python: a street's own node instead of every
 # resource) ...
 _NEEDS_AND_TALLIES: Final = """
-WITH street, open_demands, needs, coalesce(street.tally_keys, []) AS keys,
-     street.tally_on AS on, street.tally_delta AS delta
+WITH street, open_demands, needs, coalesce(street.resource_tally_keys, []) AS keys,
+     street.resource_tally_on AS on, street.resource_tally_delta AS delta
 RETURN collect({
   street: street.id, open_demands: open_demands, needs: needs,
-  steps: [i IN range(0, size(keys) - 1)
-          WHERE on[i] <= $as_of AND keys[i] STARTS WITH $resource_prefix | [keys[i], delta[i]]]
+  steps: [i IN range(0, size(keys) - 1) WHERE on[i] <= $as_of | [keys[i], delta[i]]]
 }) AS rows
 """
 RESOURCE_NEEDS_TALLIED: Final[dict[bool, LiteralString]] = {
@@ -1935,7 +1934,6 @@ async def _resource_gaps_tallied(driver: AsyncDriver, ctx: _Context) -> list[Any
     records, _, _ = await driver.execute_query(
         RESOURCE_NEEDS_TALLIED[ctx.everywhere],
         _street_params(ctx),
-        resource_prefix=tallies.RESOURCE_PREFIX,
         database_=ctx.database,
         routing_="r",
     )

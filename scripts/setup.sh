@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything cobuild needs from the project's own files, on a fresh machine:
 # uv (from PyPI), the locked Python environment, the Neo4j launcher (from Maven Central),
-# Chromium (Debian) and the explorer page (npm).
+# Chromium (Debian), the explorer page (npm) and the benchmarks' @neo4j/graphql peer (npm).
 # Safe to run again: each step is skipped when already up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,12 @@ audit=tests/api/http_audit
 if [ ! -d "$audit/node_modules/graphql-http" ] || [ "$audit/package-lock.json" -nt "$audit/node_modules" ]; then
   echo "==> GraphQL-over-HTTP audit suite (npm ci)"
   npm ci --prefix "$audit" --no-audit --no-fund --silent
+fi
+
+peers=bench/peers
+if [ ! -d "$peers/node_modules/@neo4j/graphql" ] || [ "$peers/package-lock.json" -nt "$peers/node_modules" ]; then
+  echo "==> the @neo4j/graphql peer of the benchmarks (npm ci)"
+  npm ci --prefix "$peers" --no-audit --no-fund --silent
 fi
 
 # Debian's Chromium (and CJK fonts, so screenshots show Chinese) for the browser tests.
