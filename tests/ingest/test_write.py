@@ -59,6 +59,7 @@ def test_csv_and_workbook_load_to_the_same_graph(
     assert first.valid
     assert first.written
     from_csv = graph_checksum(empty_graph, db)
+    csv_lines, _ = graph_lines(empty_graph, db)
     assert from_csv.nodes == 159 + 50 + 31 + 201 + 48 + 48 + 15 + 27
     # HAS_SKILL and USED are relationships, one per row.
     assert _count(empty_graph, neo4j_settings, "MATCH ()-[r:HAS_SKILL]->() RETURN count(r)") == 227
@@ -70,6 +71,8 @@ def test_csv_and_workbook_load_to_the_same_graph(
     )
     second = run_ingest(neo4j_settings, WORKBOOK, driver=empty_graph)
     assert second.valid
+    # Line by line first: a difference names the nodes and properties that differ.
+    _assert_same_graph(graph_lines(empty_graph, db)[0], csv_lines, "workbook against CSV")
     assert graph_checksum(empty_graph, db) == from_csv
 
 
