@@ -21,7 +21,7 @@ definition both sides use.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Final
 
@@ -160,8 +160,3 @@ def marginal_intervals(
         else:
             periods.append((first, last))
     return periods
-
-
-def tallied_levels(levels: Iterable[RegionLevel]) -> bool:
-    """Whether every one of ``levels`` carries tallies."""
-    return all(level.rank <= TALLY_DEPTH for level in levels)
