@@ -35,6 +35,13 @@ def _load(results: Path, name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+def _save(figure: Any, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def latency(result: dict[str, Any], out: Path) -> Path:
     """Cold p95 of every question against nodes + relationships, one line per question."""
     series: defaultdict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -56,11 +63,7 @@ def latency(result: dict[str, Any], out: Path) -> Path:
     axes.set_title("Question latency against graph size")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, ncol=2)
-    figure.tight_layout()
-    path = out / "bench-latency.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, out / "bench-latency.png")
 
 
 def ingest(result: dict[str, Any], out: Path) -> Path:
@@ -83,11 +86,7 @@ def ingest(result: dict[str, Any], out: Path) -> Path:
     axes.set_title("Ingest throughput")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    path = out / "bench-ingest.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, out / "bench-ingest.png")
 
 
 def peers(result: dict[str, Any], out: Path) -> Path:
@@ -109,11 +108,7 @@ def peers(result: dict[str, Any], out: Path) -> Path:
     axes.set_title(f"Entity queries, scale {scale['scale']:g}")
     axes.grid(True, axis="y", which="both", alpha=0.3)
     axes.legend()
-    figure.tight_layout()
-    path = out / "bench-peers.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, out / "bench-peers.png")
 
 
 def draw(results: Path = RESULTS, out: Path = IMAGES) -> list[Path]:
