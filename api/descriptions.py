@@ -341,6 +341,14 @@ FIELDS: Final[dict[str, tuple[str, str]]] = {
     "tieKinds": ("kinds of tie allowed", "允许的联结类型"),
     "ties": ("ties", "联系"),
     "PartnersPartnerWeights.ties": ("weight of existing ties", "既有联系权重"),
+    "PartnersPartner.score": (
+        "score; null for a partner outside the caller's scope (name only)",
+        "得分（辖区外单位为空）",
+    ),
+    "PartnersPartner.distanceKm": (
+        "distance in kilometres; null for a partner outside the caller's scope",
+        "距离（公里，辖区外单位为空）",
+    ),
     "title": ("title", "标题"),
     "toUnit": ("where the paths end", "终点单位"),
     "top": ("the top party organisation", "最高党组织"),

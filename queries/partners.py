@@ -532,8 +532,10 @@ class TrackRecord:
 class Partner:
     rank: int
     unit: UnitRef
-    score: float  # math.fsum of the components' contributions
-    distance_km: float
+    # math.fsum of the components' contributions; None (as is distance_km) for a partner
+    # outside the caller's scope, shown by name only (queries.scoped)
+    score: float | None
+    distance_km: float | None
     components: tuple[ScoreComponent, ...]
     coverage: tuple[FacetCoverage, ...]
     resources: tuple[MatchedResource, ...]
@@ -1305,7 +1307,7 @@ async def _complete_best(
             done.append(_complete(p, track[b.candidate.unit.id], weights))
         done.sort(key=_rank_key)
         settled = len(done) >= limit and start < len(pending)
-        if settled and done[limit - 1].score > upper[id(pending[start])]:
+        if settled and -_rank_key(done[limit - 1])[0] > upper[id(pending[start])]:
             break
         batch *= 2
     # The score does not depend on the details: spell them out for the partners shown only.
@@ -1319,7 +1321,10 @@ async def _complete_best(
 
 
 def _rank_key(partner: Partner) -> tuple[float, float, str]:
-    return (-partner.score, partner.distance_km, partner.unit.id)
+    score, distance = partner.score, partner.distance_km
+    if score is None or distance is None:
+        raise ValueError(f"partner {partner.unit.id} was redacted before it was ranked")
+    return (-score, distance, partner.unit.id)
 
 
 def _mean(total: float, count: int) -> float | None:

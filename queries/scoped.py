@@ -7,10 +7,10 @@ parent, a marginal unit's one partner, the nearest usable resource) are shown as
 the scope": id ``outside-scope-<n>``, a generic name, and the same in the reasons.
 
 Partners are looked for around a unit of the scope; partners outside it are shown by name
-only (docs/security.md): their id becomes ``outside-scope-<n>``, and the resources, people,
-agreements and track record that make them a match are left out (their score stays, so the
-ranking is the same). Which units and resources lie in the scope is read in Cypher
-(``queries.scope``).
+only (docs/security.md): their id becomes ``outside-scope-<n>``; their score, distance, score
+components, coverage, resources, people, agreements and track record are all left out, since
+each is read from data outside the scope. They keep their rank, so the order is the same.
+Which units and resources lie in the scope is read in Cypher (``queries.scope``).
 """
 
 from __future__ import annotations
@@ -156,10 +156,10 @@ def _name_only(partner: partner_search.Partner, outside: dict[str, str]) -> part
     return dataclasses.replace(
         partner,
         unit=dataclasses.replace(partner.unit, id=alias),
-        components=tuple(dataclasses.replace(c, detail="") for c in partner.components),
-        coverage=tuple(
-            dataclasses.replace(f, resource_ids=(), person_ids=()) for f in partner.coverage
-        ),
+        score=None,
+        distance_km=None,
+        components=(),
+        coverage=(),
         resources=(),
         people=(),
         ties=partner_search.Ties(

@@ -39,7 +39,9 @@ Callers present an API key (`Authorization: Bearer cb_…` or `X-API-Key`), crea
 `uv run cobuild keys create --role …`, or a bearer JWT (HS256/RS256, `iss`/`aud`/`exp`
 checked); without one the answer is 401 (except in the demo). Coordinators and machine
 clients read only their region subtree: ids outside it read as `NOT_FOUND`, lists, counts and
-search cover only it ([security](security.md) has the table of who sees what).
+search cover only it, and partners or path nodes outside it come by name only (a partner's
+`score` and `distanceKm` are then null); [security](security.md) has the table of who sees
+what.
 `Person.phone` is masked; `phone(unmasked: true)` needs a credential granted raw phones and
 is written to the audit log (`auditLog`, admins only). Errors carry `extensions.code`:
 `NOT_FOUND` for an unknown id (or one outside the caller's scope), `FORBIDDEN` for what the

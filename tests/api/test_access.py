@@ -516,3 +516,29 @@ def test_only_admins_read_the_audit_log(
         else:
             assert _codes(body) == ["FORBIDDEN"]
             assert body["data"] is None
+
+
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.SYSTEM])
+def test_partners_outside_the_scope_carry_a_rank_and_a_name_only(
+    responses: dict[Role, dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]], role: Role
+) -> None:
+    """Score, distance and components are read from the outside too, so they are left out."""
+    named = []
+    for _, body in responses[role]["partners"]:
+        for partner in (body.get("data") or {}).get("partners", {}).get("partners", []):
+            if not partner["unit"]["id"].startswith("outside-scope-"):
+                assert partner["score"] is not None
+                assert partner["distanceKm"] is not None
+                continue
+            named.append(partner["unit"]["name"])
+            assert partner["score"] is None
+            assert partner["distanceKm"] is None
+            assert partner["components"] == partner["coverage"] == []
+            assert partner["resources"] == partner["people"] == []
+            assert partner["trackRecord"]["resourceRatings"] == 0
+    assert named  # the scope's units do have partners outside it
+    for role_full in (Role.ADMIN, Role.ANALYST):
+        for _, body in responses[role_full]["partners"]:
+            for partner in (body.get("data") or {}).get("partners", {}).get("partners", []):
+                assert partner["score"] is not None
+                assert partner["components"]

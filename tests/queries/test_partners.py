@@ -56,6 +56,17 @@ RETURN collect(DISTINCT [a.id, b.id]) AS pairs
 UNITS = "MATCH (u:Unit) WHERE u.valid_to IS NULL RETURN u.id AS id ORDER BY id"
 
 
+def _rank_key(partner: Partner) -> tuple[float, float, str]:
+    """The documented order: score descending, then distance, then id."""
+    assert partner.score is not None  # only partners outside a caller's scope have none
+    return (-partner.score, _distance(partner), partner.unit.id)
+
+
+def _distance(partner: Partner) -> float:
+    assert partner.distance_km is not None
+    return partner.distance_km
+
+
 def _need(case: dict[str, object]) -> Need:
     return Need.model_validate(case["need"])
 
@@ -227,12 +238,12 @@ def test_every_answer_is_consistent(
     # The early stop of the track-record reads never changes the top of the ranking.
     assert top.partners == everything.partners[:limit]
     assert top.total == everything.total == len(everything.partners)
-    keys = [(-p.score, p.distance_km, p.unit.id) for p in everything.partners]
+    keys = [_rank_key(p) for p in everything.partners]
     assert keys == sorted(keys)
     for rank, partner in enumerate(everything.partners, start=1):
         assert partner.rank == rank
         assert partner.unit.id != unit
-        assert partner.distance_km <= radius_km + 1e-9
+        assert _distance(partner) <= radius_km + 1e-9
         assert partner.resources or partner.people
         assert {r.id for r in partner.resources} <= sample_facts.usable
         # The components add up to the score exactly, each weight × value.
@@ -300,8 +311,8 @@ def test_exact_scores_on_a_hand_built_graph(
     b, po = result.partners
     values = {c.name: c.value for c in b.components}
     assert values[Component.COMPLEMENT] == pytest.approx(0.5)  # scenario yes, skill no
-    assert values[Component.PROXIMITY] == pytest.approx(1 - b.distance_km / 3.0)
-    assert 0.85 < b.distance_km < 0.95  # 0.01° of longitude at 36° N
+    assert values[Component.PROXIMITY] == pytest.approx(1 - _distance(b) / 3.0)
+    assert 0.85 < _distance(b) < 0.95  # 0.01° of longitude at 36° N
     # One shared agreement and two usages of B's canteen by A: t = 3, ties = 3 / 4.
     assert values[Component.TIES] == pytest.approx(0.75)
     assert b.ties.resource_exchanges == 2
@@ -645,7 +656,7 @@ def test_partners_on_a_generated_city(
             assert [s.id for s in result.need.skills] == needed
         assert {p.unit.id for p in result.partners} == expected
         assert result.total == len(expected)
-        keys = [(-p.score, p.distance_km, p.unit.id) for p in result.partners]
+        keys = [_rank_key(p) for p in result.partners]
         assert keys == sorted(keys)
         assert [p.rank for p in result.partners] == list(range(1, len(result.partners) + 1))
     for partner in everyone.partners:
@@ -680,7 +691,7 @@ def _check_partner(
         UnitKind.PARTY_ORG if record["party_org"] else UnitKind.ORGANIZATION
     )
     assert partner.distance_km == pytest.approx(metres[partner.unit.id] / 1000, rel=1e-12)
-    assert partner.distance_km <= radius_km
+    assert _distance(partner) <= radius_km
     # The components add up to the score exactly, each weight × value.
     assert [c.name for c in partner.components] == list(Component)
     assert math.fsum(c.contribution for c in partner.components) == partner.score
@@ -693,7 +704,7 @@ def _check_partner(
     offered = math.fsum(offer.facets.values())
     complement = offered / len(offer.facets) if need is not None else offered / (offered + 3.0)
     assert values[Component.COMPLEMENT] == pytest.approx(complement)
-    assert values[Component.PROXIMITY] == pytest.approx(1 - partner.distance_km / radius_km)
+    assert values[Component.PROXIMITY] == pytest.approx(1 - _distance(partner) / radius_km)
     # The evidence is concrete: exactly the relevant usable resources and skilled people.
     assert {r.id for r in partner.resources} == offer.resources
     for resource in partner.resources:

@@ -259,8 +259,8 @@ export async function pathways(from: string, to: string, horizontalOnly: boolean
 
 export interface Partner {
   rank: number;
-  score: number;
-  distanceKm: number;
+  score: number | null; // null: outside the caller's scope, shown by name only
+  distanceKm: number | null;
   unit: { id: string; name: string; kind: string };
   components: { name: string; weight: number; value: number; contribution: number; detail: string }[];
   resources: { id: string; name: string }[];

@@ -708,8 +708,9 @@ async function runPartners(): Promise<void> {
   const items = result.partners.map((p) => {
     const item = el("div", "item partner-item");
     const head = el("div", "item-title");
-    head.append(el("span", "rank", `#${p.rank}`), el("span", "", p.unit.name), el("span", "score", p.score.toFixed(3)));
-    const meta = el("p", "muted", `${p.distanceKm.toFixed(2)} km · ${[...p.resources.map((r) => r.name), ...p.people.map((x) => x.name)].slice(0, 4).join("、")}`);
+    head.append(el("span", "rank", `#${p.rank}`), el("span", "", p.unit.name), el("span", "score", p.score === null ? "—" : p.score.toFixed(3)));
+    const evidence = [...p.resources.map((r) => r.name), ...p.people.map((x) => x.name)].slice(0, 4).join("、");
+    const meta = el("p", "muted", p.distanceKm === null ? t("partners.outside") : `${p.distanceKm.toFixed(2)} km · ${evidence}`);
     const bars = el("div", "bars");
     for (const c of p.components) {
       const bar = el("div", "bar");
