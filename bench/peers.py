@@ -209,14 +209,31 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -
     raise RuntimeError(f"nothing answered at {url}")
 
 
+@dataclass(frozen=True)
+class Memory:
+    cobuild_rss_mb: float | None
+    peer_rss_mb: float | None
+    neo4j_rss_mb: float | None
+    neo4j_heap_used_mb: float
+    neo4j_heap_committed_mb: float
+    neo4j_page_cache_configured: str
+    neo4j_store_mb: float
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 @contextmanager
-def served(command: list[str], env: dict[str, str], url: str, cwd: Path) -> Iterator[str]:
+def served(command: list[str], env: dict[str, str], url: str, cwd: Path) -> Iterator[Server]:
     process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
         command, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL
     )
     try:
         _wait_for(url, process)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -259,7 +276,45 @@ def _percentile(values: list[float], q: int) -> float:
     return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1)
 
 
-async def measure(settings: Settings, seconds: float, seed: int) -> list[Run]:
+# The JVM's heap (page cache lies outside it; Community exposes no page cache bean).
+HEAP: Final = """
+CALL dbms.queryJmx('java.lang:type=Memory') YIELD attributes
+RETURN attributes.HeapMemoryUsage.value.properties AS heap
+"""
+
+
+def _rss_mb(pid: int | None) -> float | None:
+    """A process's resident set and its peak, from /proc (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8") as status:
+            lines = dict(line.split(":", 1) for line in status if ":" in line)
+    except (OSError, TypeError):
+        return None
+    return round(int(lines["VmRSS"].split()[0]) / 1024, 1)
+
+
+def _store_mb(settings: Settings) -> float:
+    databases = settings.data_dir / "neo4j" / "data" / "databases" / settings.neo4j_database
+    found = sum(f.stat().st_size for f in databases.rglob("*") if f.is_file())
+    return round(found / 2**20, 1)
+
+
+async def memory(settings: Settings, driver: AsyncDriver, ours: Server, theirs: Server) -> Memory:
+    """Memory of the three after the runs: both servers' RSS, Neo4j's heap, RSS and store."""
+    records, _, _ = await driver.execute_query(HEAP, database_="system")
+    heap = records[0]["heap"]
+    return Memory(
+        cobuild_rss_mb=_rss_mb(ours.pid),
+        peer_rss_mb=_rss_mb(theirs.pid),
+        neo4j_rss_mb=_rss_mb(runtime.status(settings).pid),
+        neo4j_heap_used_mb=round(heap["used"] / 2**20, 1),
+        neo4j_heap_committed_mb=round(heap["committed"] / 2**20, 1),
+        neo4j_page_cache_configured=settings.local_pagecache,
+        neo4j_store_mb=_store_mb(settings),
+    )
+
+
+async def measure(settings: Settings, seconds: float, seed: int) -> tuple[list[Run], Memory]:
     driver = create_async_driver(settings)
     database = settings.neo4j_database
     try:
@@ -281,8 +336,8 @@ async def measure(settings: Settings, seconds: float, seed: int) -> list[Run]:
         with cobuild_server(settings) as ours, peer_server(settings) as theirs:
             async with httpx.AsyncClient(timeout=60, limits=limits) as client:
                 peers: dict[str, Callable[[str], Ask]] = {
-                    "cobuild": lambda q: graphql_asker(client, ours, COBUILD_QUERIES[q]),
-                    "@neo4j/graphql": lambda q: graphql_asker(client, theirs, PEER_QUERIES[q]),
+                    "cobuild": lambda q: graphql_asker(client, ours.url, COBUILD_QUERIES[q]),
+                    "@neo4j/graphql": lambda q: graphql_asker(client, theirs.url, PEER_QUERIES[q]),
                     "raw Cypher": lambda q: cypher_asker(driver, database, RAW_QUERIES[q]),
                 }
                 for query, args in arguments.items():
@@ -305,7 +360,9 @@ async def measure(settings: Settings, seconds: float, seed: int) -> list[Run]:
                             )
                             print(f"  {run}", flush=True)
                             runs.append(run)
-        return runs
+                used = await memory(settings, driver, ours, theirs)
+                print(f"  {used}", flush=True)
+        return runs, used
     finally:
         await driver.close()
 
@@ -365,6 +422,20 @@ def markdown(result: dict[str, Any]) -> str:
             t += " met" if v["throughput_met"] else " **missed**"
             p += " met" if v["latency_met"] else " **missed**"
             lines.append(f"| {v['query']} | {v['concurrency']} | {t} | {p} |")
+        m = scale.get("memory")
+        if m:
+            lines += [
+                "",
+                "| memory after the runs | MB |",
+                "|---|---|",
+                f"| cobuild API process RSS | {m['cobuild_rss_mb']} |",
+                f"| @neo4j/graphql process RSS | {m['peer_rss_mb']} |",
+                f"| Neo4j heap used / committed | {m['neo4j_heap_used_mb']} / "
+                f"{m['neo4j_heap_committed_mb']} |",
+                f"| Neo4j process RSS (heap, page cache, native) | {m['neo4j_rss_mb']} |",
+                f"| store on disk (page cache configured: "
+                f"{m['neo4j_page_cache_configured']}) | {m['neo4j_store_mb']} |",
+            ]
         lines.append("")
     return "\n".join(lines)
 
@@ -386,10 +457,17 @@ def main() -> None:
         settings = loaded_database(scale, args.seed, args.heap, args.pagecache, args.reuse)
         try:
             print(f"scale {scale:g}:", flush=True)
-            runs = asyncio.run(measure(settings, args.seconds, args.sample_seed))
+            runs, used = asyncio.run(measure(settings, args.seconds, args.sample_seed))
         finally:
             runtime.stop(settings)
-        scales.append({"scale": scale, "runs": [asdict(r) for r in runs], "goals": verdicts(runs)})
+        scales.append(
+            {
+                "scale": scale,
+                "runs": [asdict(r) for r in runs],
+                "goals": verdicts(runs),
+                "memory": asdict(used),
+            }
+        )
     result = {
         "started": started,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"),

@@ -14,6 +14,7 @@ only masked; the encrypted form never leaves this module.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Final, LiteralString, TypeVar
@@ -192,14 +193,59 @@ def native(value: Any) -> Any:
     return value
 
 
-def to_record(node: Node) -> Record:
-    """The record for a node, by its label; unknown properties are ignored."""
+def to_record(node: Node | Mapping[str, Any]) -> Record:
+    """The record for a node or its projection (``PROJECTED``), by its labels; properties the
+    record does not have are ignored."""
+    labels = node.labels if isinstance(node, Node) else node["labels"]
     for kind in Kind:
-        if kind.value in node.labels:
+        if kind.value in labels:
             cls = RECORD_OF[kind]
             names = {f.name for f in fields(cls)}
-            return cls(**{k: native(v) for k, v in node.items() if k in names})
-    raise ValueError(f"node with labels {sorted(node.labels)} is no entity")
+            # A projection reads a missing property as null: the record's default then.
+            values = {k: native(v) for k, v in node.items() if k in names and v is not None}
+            return cls(**values)
+    raise ValueError(f"node with labels {sorted(labels)} is no entity")
+
+
+# What the records read of each kind's node: map projections of exactly those properties and
+# the labels, so that the derived and bookkeeping properties (long lists of ties and skills kept
+# for the questions, row hashes, points) never cross the wire: decoding whole organizations
+# cost more than finding them. One per kind, for a node bound to `n` or `m`.
+_FIELDS: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: ".id, .name, .level, .level_rank, .lat, .lon, .population, .households",
+    Kind.ORGANIZATION: ".id, .name, .kind, .sector, .address, .lat, .lon, .employees",
+    Kind.PARTY_ORG: ".id, .name, .type, .founded_on, .valid_to",
+    Kind.PERSON: ".id, .name, .is_party_member, .gender, .birth_year, .occupation, "
+    ".new_employment_group, .roles, .joined_on, .phone_masked",
+    Kind.SKILL: ".id, .name, .aliases",
+    Kind.RESOURCE: ".id, .name, .kind, .shareable, .status, .scenarios, .capacity, "
+    ".capacity_unit, .available_from, .available_to, .lat, .lon",
+    Kind.AGREEMENT: ".id, .name, .kind, .topics, .signed_on, .expires_on",
+    Kind.DEMAND: ".id, .title, .status, .created_at, .scenario, .required_resource_kinds, "
+    ".urgency, .affected_people, .resolved_at, .rating, .source",
+}
+# A unit: an organization or a party organisation.
+_UNIT_FIELDS: Final = (
+    ".id, .name, .kind, .sector, .address, .lat, .lon, .employees, .type, .founded_on, .valid_to"
+)
+# Any entity (search): every kind's fields.
+_ANY_FIELDS: Final = (
+    _FIELDS[Kind.REGION]
+    + ", .kind, .sector, .address, .employees, .type, .founded_on, .valid_to, .is_party_member, "
+    ".gender, .birth_year, .occupation, .new_employment_group, .roles, .joined_on, "
+    ".phone_masked, .aliases, .shareable, .status, .scenarios, .capacity, .capacity_unit, "
+    ".available_from, .available_to, .topics, .signed_on, .expires_on, .title, .created_at, "
+    ".scenario, .required_resource_kinds, .urgency, .affected_people, .resolved_at, .rating, "
+    ".source"
+)
+PROJECTED: Final[dict[Kind | None, LiteralString]] = {
+    **{kind: "n {" + f + ", labels: labels(n)}" for kind, f in _FIELDS.items()},
+    None: "n {" + _UNIT_FIELDS + ", labels: labels(n)}",
+}
+_PROJECTED_M: Final[dict[Kind | None, LiteralString]] = {
+    **{kind: "m {" + f + ", labels: labels(m)}" for kind, f in _FIELDS.items()},
+    None: "m {" + _UNIT_FIELDS + ", labels: labels(m)}",
+}
 
 
 # --- nodes by id ----------------------------------------------------------------------------
@@ -209,44 +255,64 @@ def to_record(node: Node) -> Record:
 REGIONS_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Region {id: id}) WHERE NOT n:Retired AND "
     + REGION_IN_SCOPE_OF_N
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.REGION]
+    + " AS n"
 )
 ORGANIZATIONS_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Organization {id: id}) WHERE NOT n:Retired AND "
     + PLACED_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.ORGANIZATION]
+    + " AS n"
 )
 PARTY_ORGS_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:PartyOrg {id: id}) WHERE NOT n:Retired AND "
     + PLACED_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.PARTY_ORG]
+    + " AS n"
 )
 PEOPLE_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Person {id: id}) WHERE NOT n:Retired AND "
     + PERSON_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.PERSON]
+    + " AS n"
 )
-SKILLS_BY_ID: Final = "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired RETURN id, n"
+SKILLS_BY_ID: Final = (
+    "UNWIND $ids AS id MATCH (n:Skill {id: id}) WHERE NOT n:Retired RETURN id, "
+    + PROJECTED[Kind.SKILL]
+    + " AS n"
+)
 RESOURCES_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Resource {id: id}) WHERE NOT n:Retired AND "
     + RESOURCE_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.RESOURCE]
+    + " AS n"
 )
 AGREEMENTS_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Agreement {id: id}) WHERE NOT n:Retired AND "
     + AGREEMENT_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.AGREEMENT]
+    + " AS n"
 )
 DEMANDS_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Demand {id: id}) WHERE NOT n:Retired AND "
     + PLACED_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[Kind.DEMAND]
+    + " AS n"
 )
 # A unit (organization or party organisation) by id (unique constraint on Unit.id), in scope.
 UNITS_BY_ID: Final = (
     "UNWIND $ids AS id MATCH (n:Unit {id: id}) WHERE NOT n:Retired AND "
     + PLACED_IN_SCOPE
-    + " RETURN id, n"
+    + " RETURN id, "
+    + PROJECTED[None]
+    + " AS n"
 )
 # The stored cipher text of people's phones, for an unmasked read (unique index on Person.id);
 # only people in the scope.
@@ -350,7 +416,8 @@ class Tie(enum.StrEnum):
 # id for stable pages.
 _PAGE: Final = """
 WITH id, m, r ORDER BY m.name, m.id
-WITH id, collect({m: m, r: properties(r)}) AS items
+WITH id, collect({m: """
+_PAGE_END: Final = """, r: properties(r)}) AS items
 RETURN id, size(items) AS total, items[$offset..$offset + $first] AS page
 """
 _SCOPED: Final = " WITH id, m AS n, r WHERE "
@@ -359,22 +426,36 @@ _PAGE_SCOPED: Final = " WITH id, n AS m, r" + _PAGE
 TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
     # the region a region is part of
     Tie.REGION_PARENT: "UNWIND $ids AS id MATCH (:Region {id: id})-[r:PART_OF]->(m:Region) "
-    "WHERE NOT m:Retired" + _SCOPED + REGION_IN_SCOPE_OF_N + _PAGE_SCOPED,
+    "WHERE NOT m:Retired"
+    + _SCOPED
+    + REGION_IN_SCOPE_OF_N
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.REGION]
+    + _PAGE_END,
     # the regions directly below a region
     Tie.REGION_CHILDREN: "UNWIND $ids AS id MATCH (:Region {id: id})<-[r:PART_OF]-(m:Region) "
-    "WHERE NOT m:Retired" + _SCOPED + REGION_IN_SCOPE_OF_N + _PAGE_SCOPED,
+    "WHERE NOT m:Retired"
+    + _SCOPED
+    + REGION_IN_SCOPE_OF_N
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.REGION]
+    + _PAGE_END,
     # organizations sitting directly in a region
     Tie.REGION_ORGANIZATIONS: "UNWIND $ids AS id "
     "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:Organization) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.ORGANIZATION]
+    + _PAGE_END,
     # party organisations sitting directly in a region
     Tie.REGION_PARTY_ORGS: "UNWIND $ids AS id "
     "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:PartyOrg) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PARTY_ORG]
+    + _PAGE_END,
     # the region a unit, resource or demand sits in
     Tie.PLACED_REGION: "UNWIND $ids AS id "
     "CALL (id) { MATCH (n:Unit {id: id}) RETURN n UNION MATCH (n:Resource {id: id}) RETURN n "
@@ -382,136 +463,201 @@ TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
     "MATCH (n)-[r:IN_REGION]->(m:Region) WHERE NOT m:Retired"
     + _SCOPED
     + REGION_IN_SCOPE_OF_N
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.REGION]
+    + _PAGE_END,
     # party organisations set up in or covering an organization (r type says which)
     Tie.ORGANIZATION_PARTY_ORGS: "UNWIND $ids AS id "
     "MATCH (:Organization {id: id})<-[rel:SET_UP_IN|COVERS]-(m:PartyOrg) WHERE NOT m:Retired "
-    "WITH id, m, {how: type(rel)} AS r" + _SCOPED + PLACED_IN_SCOPE + _PAGE_SCOPED,
+    "WITH id, m, {how: type(rel)} AS r"
+    + _SCOPED
+    + PLACED_IN_SCOPE
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PARTY_ORG]
+    + _PAGE_END,
     # people employed by an organization
     Tie.ORGANIZATION_EMPLOYEES: "UNWIND $ids AS id "
     "MATCH (:Organization {id: id})<-[r:EMPLOYED_BY]-(m:Person) WHERE NOT m:Retired"
     + _SCOPED
     + PERSON_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PERSON]
+    + _PAGE_END,
     # resources a unit owns
     Tie.UNIT_RESOURCES: "UNWIND $ids AS id MATCH (:Unit {id: id})<-[r:OWNED_BY]-(m:Resource) "
-    "WHERE NOT m:Retired" + _SCOPED + RESOURCE_IN_SCOPE + _PAGE_SCOPED,
+    "WHERE NOT m:Retired"
+    + _SCOPED
+    + RESOURCE_IN_SCOPE
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.RESOURCE]
+    + _PAGE_END,
     # agreements a unit is party to
     Tie.UNIT_AGREEMENTS: "UNWIND $ids AS id MATCH (:Unit {id: id})-[r:PARTY_TO]->(m:Agreement) "
-    "WHERE NOT m:Retired" + _SCOPED + AGREEMENT_IN_SCOPE + _PAGE_SCOPED,
+    "WHERE NOT m:Retired"
+    + _SCOPED
+    + AGREEMENT_IN_SCOPE
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.AGREEMENT]
+    + _PAGE_END,
     # the party organisation one reports to (管理归属)
     Tie.PARTY_ORG_PARENT: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})-[r:SUBORDINATE_TO]->(m:PartyOrg) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PARTY_ORG]
+    + _PAGE_END,
     # the party organisations reporting to one
     Tie.PARTY_ORG_CHILDREN: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})<-[r:SUBORDINATE_TO]-(m:PartyOrg) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PARTY_ORG]
+    + _PAGE_END,
     # the organization a party organisation is set up in (单独组建)
     Tie.PARTY_ORG_HOST: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})-[r:SET_UP_IN]->(m:Organization) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.ORGANIZATION]
+    + _PAGE_END,
     # further organizations a party organisation covers (联合组建 …)
     Tie.PARTY_ORG_COVERED: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})-[r:COVERS]->(m:Organization) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.ORGANIZATION]
+    + _PAGE_END,
     # members whose membership is kept by a party organisation
     Tie.PARTY_ORG_MEMBERS: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})<-[r:MEMBER_OF]-(m:Person) WHERE NOT m:Retired"
     + _SCOPED
     + PERSON_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PERSON]
+    + _PAGE_END,
     # people reporting to a community party organisation (双报到)
     Tie.PARTY_ORG_REPORTING: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})<-[r:REPORTS_TO]-(m:Person) WHERE NOT m:Retired"
     + _SCOPED
     + PERSON_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PERSON]
+    + _PAGE_END,
     # a party organisation's secretary
     Tie.PARTY_ORG_SECRETARY: "UNWIND $ids AS id "
     "MATCH (:PartyOrg {id: id})<-[r:SECRETARY_OF]-(m:Person) WHERE NOT m:Retired"
     + _SCOPED
     + PERSON_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PERSON]
+    + _PAGE_END,
     # where a person's membership is kept
     Tie.PERSON_PARTY_ORG: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})-[r:MEMBER_OF]->(m:PartyOrg) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PARTY_ORG]
+    + _PAGE_END,
     # a person's employer
     Tie.PERSON_EMPLOYER: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})-[r:EMPLOYED_BY]->(m:Organization) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.ORGANIZATION]
+    + _PAGE_END,
     # where a person resides
     Tie.PERSON_RESIDENCE: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})-[r:RESIDES_IN]->(m:Region) WHERE NOT m:Retired"
     + _SCOPED
     + REGION_IN_SCOPE_OF_N
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.REGION]
+    + _PAGE_END,
     # the community party organisation a person reports to
     Tie.PERSON_REPORTS_TO: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})-[r:REPORTS_TO]->(m:PartyOrg) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PARTY_ORG]
+    + _PAGE_END,
     # a person's skills with level and certification
     Tie.PERSON_SKILLS: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})-[r:HAS_SKILL]->(m:Skill) "
-    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE,
+    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE + _PROJECTED_M[Kind.SKILL] + _PAGE_END,
     # demands assigned to a person
     Tie.PERSON_DEMANDS: "UNWIND $ids AS id "
     "MATCH (:Person {id: id})<-[r:ASSIGNED_TO]-(m:Demand) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.DEMAND]
+    + _PAGE_END,
     # a skill's broader category
     Tie.SKILL_PARENT: "UNWIND $ids AS id "
-    "MATCH (:Skill {id: id})-[r:SUBCATEGORY_OF]->(m:Skill) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Skill {id: id})-[r:SUBCATEGORY_OF]->(m:Skill) WHERE NOT m:Retired"
+    + _PAGE
+    + _PROJECTED_M[Kind.SKILL]
+    + _PAGE_END,
     # a category's narrower skills
     Tie.SKILL_CHILDREN: "UNWIND $ids AS id "
-    "MATCH (:Skill {id: id})<-[r:SUBCATEGORY_OF]-(m:Skill) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Skill {id: id})<-[r:SUBCATEGORY_OF]-(m:Skill) WHERE NOT m:Retired"
+    + _PAGE
+    + _PROJECTED_M[Kind.SKILL]
+    + _PAGE_END,
     # people holding a skill
     Tie.SKILL_HOLDERS: "UNWIND $ids AS id "
     "MATCH (:Skill {id: id})<-[r:HAS_SKILL]-(m:Person) "
-    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _SCOPED + PERSON_IN_SCOPE + _PAGE_SCOPED,
+    "WHERE NOT m:Retired AND r.retired_run IS NULL"
+    + _SCOPED
+    + PERSON_IN_SCOPE
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PERSON]
+    + _PAGE_END,
     # the unit owning a resource
     Tie.RESOURCE_OWNER: "UNWIND $ids AS id "
     "MATCH (:Resource {id: id})-[r:OWNED_BY]->(m:Unit) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[None]
+    + _PAGE_END,
     # the parties to an agreement (r.lead marks the lead)
     Tie.AGREEMENT_PARTIES: "UNWIND $ids AS id "
     "MATCH (:Agreement {id: id})<-[r:PARTY_TO]-(m:Unit) WHERE NOT m:Retired"
     + _SCOPED
     + PLACED_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[None]
+    + _PAGE_END,
     # skills a demand requires
     Tie.DEMAND_SKILLS: "UNWIND $ids AS id "
-    "MATCH (:Demand {id: id})-[r:REQUIRES_SKILL]->(m:Skill) WHERE NOT m:Retired" + _PAGE,
+    "MATCH (:Demand {id: id})-[r:REQUIRES_SKILL]->(m:Skill) WHERE NOT m:Retired"
+    + _PAGE
+    + _PROJECTED_M[Kind.SKILL]
+    + _PAGE_END,
     # people a demand is assigned to
     Tie.DEMAND_ASSIGNEES: "UNWIND $ids AS id "
     "MATCH (:Demand {id: id})-[r:ASSIGNED_TO]->(m:Person) WHERE NOT m:Retired"
     + _SCOPED
     + PERSON_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.PERSON]
+    + _PAGE_END,
     # resources a demand used
     Tie.DEMAND_RESOURCES: "UNWIND $ids AS id "
     "MATCH (:Demand {id: id})-[r:USES_RESOURCE]->(m:Resource) WHERE NOT m:Retired"
     + _SCOPED
     + RESOURCE_IN_SCOPE
-    + _PAGE_SCOPED,
+    + _PAGE_SCOPED
+    + _PROJECTED_M[Kind.RESOURCE]
+    + _PAGE_END,
 }
 
 
@@ -597,133 +743,122 @@ class OrderBy(enum.StrEnum):
 
 MAX_PAGE: Final = 500
 
-# A filtered, sorted page of one kind. Candidates come from the region's subtree when one is
-# given (index seek on Region.id, then PART_OF down), otherwise from the label.
-_FILTERS: Final = """
-WITH n WHERE NOT n:Retired
-  AND ($kind IS NULL OR n.kind = $kind)
-  AND ($sector IS NULL OR n.sector = $sector)
-  AND ($type IS NULL OR n.type = $type)
-  AND ($status IS NULL OR n.status = $status)
-  AND ($level IS NULL OR n.level = $level)
-  AND ($scenario IS NULL OR n.scenario = $scenario OR $scenario IN coalesce(n.scenarios, [])
-       OR $scenario IN coalesce(n.topics, []))
-  AND ($is_party_member IS NULL OR n.is_party_member = $is_party_member)
-  AND ($min_employees IS NULL OR n.employees >= $min_employees)
-  AND ($active_on IS NULL
-       OR (NOT n:Agreement AND NOT n:Resource AND NOT n:PartyOrg)
-       OR (n:Agreement AND coalesce(n.signed_on <= $active_on, true)
-           AND coalesce($active_on <= n.expires_on, true))
-       OR (n:PartyOrg AND (n.type <> 'temporary' OR coalesce($active_on <= n.valid_to, true)))
-       OR (n:Resource AND coalesce(n.available_from <= $active_on, true)
-           AND coalesce($active_on <= n.available_to, true)))
-  AND ($skill_id IS NULL
-       OR EXISTS { (n)-[h:HAS_SKILL]->(:Skill {id: $skill_id}) WHERE h.retired_run IS NULL }
-       OR EXISTS { (n)-[:REQUIRES_SKILL]->(:Skill {id: $skill_id}) })
-"""
-_ORDER_PAGE: Final = """
-WITH n, CASE $order_by WHEN 'employees' THEN n.employees WHEN 'created' THEN n.created_at
-                       WHEN 'urgency' THEN n.urgency WHEN 'id' THEN n.id ELSE n.name END AS key
-ORDER BY CASE WHEN $descending THEN key END DESC, CASE WHEN NOT $descending THEN key END ASC,
-         n.id
-SKIP $offset LIMIT $first
-RETURN n
-"""
-_COUNT: Final = "\nRETURN count(n) AS total\n"
-_AND: Final = "  AND "  # then the scope check of the list's kind (queries.scope)
+# A list's statement is composed of the literal fragments below for the filters actually set,
+# so that each is a plain predicate the planner can serve from an index (one statement with
+# every filter as `$x IS NULL OR …` read every node of the label and sorted them all). Values
+# are always parameters.
 
-_REGIONS_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(n:Region) WHERE $region_id IS NOT NULL
-  RETURN n
-  UNION
-  MATCH (n:Region) WHERE $region_id IS NULL RETURN n
-}"""
-_ORGANIZATIONS_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:Organization)
-  WHERE $region_id IS NOT NULL RETURN n
-  UNION
-  MATCH (n:Organization) WHERE $region_id IS NULL RETURN n
-}"""
-_PARTY_ORGS_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:PartyOrg)
-  WHERE $region_id IS NOT NULL RETURN n
-  UNION
-  MATCH (n:PartyOrg) WHERE $region_id IS NULL RETURN n
-}"""
-# People: residents of the region asked; without one, everyone in the scope (residents, and
-# members and employees of its units: see queries.scope) or, for the whole city, everyone.
-_PEOPLE_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:RESIDES_IN]-(n:Person)
-  WHERE $region_id IS NOT NULL RETURN n
-  UNION
+# Candidates: the subtree of the region asked, or of the caller's scope (index seek on
+# Region.id, then PART_OF down) ...
+_IN_SUBTREE: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(n:Region)",
+    Kind.ORGANIZATION: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)"
+    "<-[:IN_REGION]-(n:Organization)",
+    Kind.PARTY_ORG: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)"
+    "<-[:IN_REGION]-(n:PartyOrg)",
+    # people: residents of the region asked
+    Kind.PERSON: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)"
+    "<-[:RESIDES_IN]-(n:Person)",
+    Kind.SKILL: "MATCH (n:Skill)",
+    Kind.RESOURCE: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)"
+    "<-[:IN_REGION]-(n:Resource)",
+    Kind.AGREEMENT: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)"
+    "<-[:IN_REGION]-(:Unit)-[:PARTY_TO]->(a:Agreement) WITH DISTINCT a AS n",
+    Kind.DEMAND: "MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)"
+    "<-[:IN_REGION]-(n:Demand)",
+}
+# ... the people of a scope with no region asked: its residents, and the members and
+# employees of its units (see queries.scope) ...
+_PEOPLE_OF_SCOPE: Final = """CALL () {
   MATCH (:Region {id: $scope_region})<-[:PART_OF*0..]-(:Region)<-[:RESIDES_IN]-(n:Person)
-  WHERE $region_id IS NULL AND $scope_region IS NOT NULL RETURN n
+  RETURN n
   UNION
   MATCH (:Region {id: $scope_region})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(:Unit)
         <-[:MEMBER_OF|EMPLOYED_BY]-(n:Person)
-  WHERE $region_id IS NULL AND $scope_region IS NOT NULL RETURN n
-  UNION
-  MATCH (n:Person) WHERE $region_id IS NULL AND $scope_region IS NULL RETURN n
+  RETURN n
 }"""
-_SKILLS_FROM: Final = "MATCH (n:Skill)"
-_RESOURCES_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:Resource)
-  WHERE $region_id IS NOT NULL RETURN n
-  UNION
-  MATCH (n:Resource) WHERE $region_id IS NULL RETURN n
-}"""
-_AGREEMENTS_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(:Unit)
-        -[:PARTY_TO]->(n:Agreement)
-  WHERE $region_id IS NOT NULL RETURN DISTINCT n
-  UNION
-  MATCH (n:Agreement) WHERE $region_id IS NULL RETURN n
-}"""
-_DEMANDS_FROM: Final = """
-CALL () {
-  MATCH (:Region {id: $region_id})<-[:PART_OF*0..]-(:Region)<-[:IN_REGION]-(n:Demand)
-  WHERE $region_id IS NOT NULL RETURN n
-  UNION
-  MATCH (n:Demand) WHERE $region_id IS NULL RETURN n
-}"""
-
-# Lists, one per kind: the kind's candidates, the shared filters, order and page.
-LIST_QUERIES: Final[dict[Kind, LiteralString]] = {
-    Kind.REGION: _REGIONS_FROM + _FILTERS + _AND + REGION_IN_SCOPE_OF_N + _ORDER_PAGE,
-    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _ORDER_PAGE,
-    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _ORDER_PAGE,
-    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _AND + PERSON_IN_SCOPE + _ORDER_PAGE,
-    Kind.SKILL: _SKILLS_FROM + _FILTERS + _AND + SKILL_IN_SCOPE + _ORDER_PAGE,
-    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _AND + RESOURCE_IN_SCOPE + _ORDER_PAGE,
-    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _AND + AGREEMENT_IN_SCOPE + _ORDER_PAGE,
-    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _ORDER_PAGE,
+# ... or, for the whole city, every node of the label.
+_ALL: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: "MATCH (n:Region)",
+    Kind.ORGANIZATION: "MATCH (n:Organization)",
+    Kind.PARTY_ORG: "MATCH (n:PartyOrg)",
+    Kind.PERSON: "MATCH (n:Person)",
+    Kind.SKILL: "MATCH (n:Skill)",
+    Kind.RESOURCE: "MATCH (n:Resource)",
+    Kind.AGREEMENT: "MATCH (n:Agreement)",
+    Kind.DEMAND: "MATCH (n:Demand)",
 }
-# Totals of the same lists.
-COUNT_QUERIES: Final[dict[Kind, LiteralString]] = {
-    Kind.REGION: _REGIONS_FROM + _FILTERS + _AND + REGION_IN_SCOPE_OF_N + _COUNT,
-    Kind.ORGANIZATION: _ORGANIZATIONS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _COUNT,
-    Kind.PARTY_ORG: _PARTY_ORGS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _COUNT,
-    Kind.PERSON: _PEOPLE_FROM + _FILTERS + _AND + PERSON_IN_SCOPE + _COUNT,
-    Kind.SKILL: _SKILLS_FROM + _FILTERS + _AND + SKILL_IN_SCOPE + _COUNT,
-    Kind.RESOURCE: _RESOURCES_FROM + _FILTERS + _AND + RESOURCE_IN_SCOPE + _COUNT,
-    Kind.AGREEMENT: _AGREEMENTS_FROM + _FILTERS + _AND + AGREEMENT_IN_SCOPE + _COUNT,
-    Kind.DEMAND: _DEMANDS_FROM + _FILTERS + _AND + PLACED_IN_SCOPE + _COUNT,
+_WHERE: Final = "\nWITH n WHERE NOT n:Retired"
+# One predicate per filter set (ListFilter's field names); a filter a kind lacks the property
+# of matches nothing, as in questions.md.
+_FILTERS: Final[dict[str, LiteralString]] = {
+    "kind": "n.kind = $kind",
+    "sector": "n.sector = $sector",
+    "type": "n.type = $type",
+    "status": "n.status = $status",
+    "level": "n.level = $level",
+    "scenario": "($scenario = n.scenario OR $scenario IN coalesce(n.scenarios, [])"
+    " OR $scenario IN coalesce(n.topics, []))",
+    "is_party_member": "n.is_party_member = $is_party_member",
+    "min_employees": "n.employees >= $min_employees",
+    "skill_id": "(EXISTS { (n)-[h:HAS_SKILL]->(:Skill {id: $skill_id}) "
+    "WHERE h.retired_run IS NULL } OR EXISTS { (n)-[:REQUIRES_SKILL]->(:Skill {id: $skill_id}) })",
 }
+# "Active on a day" has a meaning for three kinds only; the others are always active.
+_ACTIVE_ON: Final[dict[Kind, LiteralString]] = {
+    Kind.AGREEMENT: "coalesce(n.signed_on <= $active_on, true) "
+    "AND coalesce($active_on <= n.expires_on, true)",
+    Kind.PARTY_ORG: "(n.type <> 'temporary' OR coalesce($active_on <= n.valid_to, true))",
+    Kind.RESOURCE: "coalesce(n.available_from <= $active_on, true) "
+    "AND coalesce($active_on <= n.available_to, true)",
+}
+# The scope check of each kind (queries.scope), left out for the whole city.
+_SCOPE_CHECK: Final[dict[Kind, LiteralString]] = {
+    Kind.REGION: REGION_IN_SCOPE_OF_N,
+    Kind.ORGANIZATION: PLACED_IN_SCOPE,
+    Kind.PARTY_ORG: PLACED_IN_SCOPE,
+    Kind.PERSON: PERSON_IN_SCOPE,
+    Kind.SKILL: SKILL_IN_SCOPE,
+    Kind.RESOURCE: RESOURCE_IN_SCOPE,
+    Kind.AGREEMENT: AGREEMENT_IN_SCOPE,
+    Kind.DEMAND: PLACED_IN_SCOPE,
+}
+_AND: Final = "\n  AND "
+_ORDER_KEY: Final[dict[OrderBy, LiteralString]] = {
+    OrderBy.NAME: "n.name",
+    OrderBy.ID: "n.id",
+    OrderBy.EMPLOYEES: "n.employees",
+    OrderBy.CREATED: "n.created_at",
+    OrderBy.URGENCY: "n.urgency",
+}
+_ORDER: Final = "\nWITH n ORDER BY "
+_DESC: Final = " DESC"
+_LIST_PAGE: Final = ", n.id\nSKIP $offset LIMIT $first\nRETURN "
+_COUNT: Final = "\nRETURN count(n) AS total"
 
 
-def _filter_params(kind: Kind, flt: ListFilter, scope: Scope) -> dict[str, Any]:
-    params = {f.name: getattr(flt, f.name) for f in fields(flt)}
+def _matching(kind: Kind, flt: ListFilter, scope: Scope) -> tuple[LiteralString, dict[str, Any]]:
+    """The part of a list's statement that finds its nodes (`n`), and its parameters."""
+    params: dict[str, Any] = {f.name: getattr(flt, f.name) for f in fields(flt)}
     if params["region_id"] is None and kind is not Kind.PERSON:
-        # Candidates from the scope's subtree instead of the whole label; the scope check still
-        # filters them (and filters the candidates of a region asked for).
+        # Candidates from the scope's subtree instead of the whole label; the scope check
+        # still filters them (and filters the candidates of a region asked for).
         params["region_id"] = scope.region_id
-    return {**params, **scope.params()}
+    if params["region_id"] is not None:
+        statement = _IN_SUBTREE[kind]
+    elif kind is Kind.PERSON and not scope.whole_city:
+        statement = _PEOPLE_OF_SCOPE
+    else:
+        statement = _ALL[kind]
+    statement += _WHERE
+    for name, predicate in _FILTERS.items():
+        if params[name] is not None:
+            statement += _AND + predicate
+    if flt.active_on is not None and kind in _ACTIVE_ON:
+        statement += _AND + _ACTIVE_ON[kind]
+    if not scope.whole_city:
+        statement += _AND + _SCOPE_CHECK[kind]
+    return statement, {**params, **scope.params()}
 
 
 def check_page(first: int, offset: int) -> None:
@@ -750,11 +885,12 @@ async def list_entities(
     """One page of ``kind`` in ``scope`` matching ``flt``, sorted by ``order_by`` (then id);
     with ``lookahead``, one record more when there is one (whether a next page exists)."""
     check_page(first, offset)
+    statement, params = _matching(kind, flt, scope)
+    statement += _ORDER + _ORDER_KEY[order_by] + (_DESC if descending else "") + _LIST_PAGE
+    statement += PROJECTED[kind] + " AS n"
     records, _, _ = await driver.execute_query(
-        LIST_QUERIES[kind],
-        **_filter_params(kind, flt, scope),
-        order_by=order_by.value,
-        descending=descending,
+        statement,
+        params,
         first=first + 1 if lookahead else first,
         offset=offset,
         database_=database,
@@ -767,8 +903,9 @@ async def count_entities(
     driver: AsyncDriver, database: str, kind: Kind, flt: ListFilter, scope: Scope
 ) -> int:
     """How many ``kind`` in ``scope`` match ``flt``."""
+    statement, params = _matching(kind, flt, scope)
     records, _, _ = await driver.execute_query(
-        COUNT_QUERIES[kind], **_filter_params(kind, flt, scope), database_=database, routing_="r"
+        statement + _COUNT, params, database_=database, routing_="r"
     )
     return int(records[0]["total"])
 
@@ -786,7 +923,9 @@ WHERE NOT n:Retired AND (size($kinds) = 0 OR any(k IN $kinds WHERE k IN labels(n
   AND """
     + IN_SCOPE
     + """
-RETURN n AS node, score
+RETURN n {"""
+    + _ANY_FIELDS
+    + """, labels: labels(n)} AS node, score
 ORDER BY score DESC, node.id
 LIMIT $limit
 """
