@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Final
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.tools import merge_types
 from strawberry.types import Info
@@ -341,18 +344,36 @@ def limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     execute."""
     depth, aliases = settings.graphql_max_depth, settings.graphql_max_aliases
     tokens, cost = settings.graphql_max_tokens, settings.graphql_max_cost
+    # strawberry's depth and alias limiters are validation rules, each a class made when the
+    # limiter is made: made once here, so that the validation cache sees the same rules on
+    # every request (a per-request limiter would make every request a cache miss).
+    rules = [
+        *QueryDepthLimiter(max_depth=depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=aliases).validation_rules,
+    ]
     return [
-        lambda: QueryDepthLimiter(max_depth=depth),
-        lambda: MaxAliasesLimiter(max_alias_count=aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=tokens),
         lambda: QueryCostLimiter(max_cost=cost),
     ]
 
 
+# Documents whose parse and validation are kept (LRU): machine clients send the same few
+# documents again and again, and validating one cost more than answering it (bench.profile,
+# docs/benchmarks.md). Bounded, so that a stream of distinct documents cannot grow memory.
+DOCUMENT_CACHE_SIZE: Final = 512
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with ``settings``' limits (each app is built with its own settings), every
     type and field described in English and Chinese."""
-    built = strawberry.Schema(query=RootQuery, extensions=[*limits(settings), masking, CodedErrors])
+    caches: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    built = strawberry.Schema(
+        query=RootQuery, extensions=[*limits(settings), *caches, masking, CodedErrors]
+    )
     describe(built._schema)
     return built
 

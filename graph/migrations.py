@@ -34,6 +34,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(3, "new employment group indexes", schema.NEW_EMPLOYMENT_INDEXES),
     Migration(4, "audit log of unmasked reads", schema.AUDIT_INDEXES),
     Migration(5, "blank areas paged in id order", (schema.REGION_LEVEL_ID_INDEX,)),
+    Migration(6, "entity lists in name order", schema.NAME_ORDER_INDEXES),
 )
 
 # Which versions this database already has.

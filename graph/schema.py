@@ -73,6 +73,28 @@ REGION_LEVEL_ID_INDEX: Final = (
     "CREATE INDEX region_level_id IF NOT EXISTS FOR (n:Region) ON (n.level, n.id)"
 )
 
+# Added by migration 6: entity lists of a whole label in name order, read from the index in
+# that order and stopped at the page's end (queries.entities): by name alone, and by name
+# under each equality filter a list offers.
+NAME_ORDER_INDEXES: Final[tuple[str, ...]] = (
+    "CREATE INDEX region_name IF NOT EXISTS FOR (n:Region) ON (n.name)",
+    "CREATE INDEX region_level_name IF NOT EXISTS FOR (n:Region) ON (n.level, n.name)",
+    "CREATE INDEX organization_name IF NOT EXISTS FOR (n:Organization) ON (n.name)",
+    "CREATE INDEX organization_sector_name IF NOT EXISTS "
+    "FOR (n:Organization) ON (n.sector, n.name)",
+    "CREATE INDEX organization_kind_name IF NOT EXISTS FOR (n:Organization) ON (n.kind, n.name)",
+    "CREATE INDEX party_org_name IF NOT EXISTS FOR (n:PartyOrg) ON (n.name)",
+    "CREATE INDEX party_org_type_name IF NOT EXISTS FOR (n:PartyOrg) ON (n.type, n.name)",
+    "CREATE INDEX person_name IF NOT EXISTS FOR (n:Person) ON (n.name)",
+    "CREATE INDEX person_member_name IF NOT EXISTS "
+    "FOR (n:Person) ON (n.is_party_member, n.name)",
+    "CREATE INDEX resource_name IF NOT EXISTS FOR (n:Resource) ON (n.name)",
+    "CREATE INDEX resource_kind_name IF NOT EXISTS FOR (n:Resource) ON (n.kind, n.name)",
+    "CREATE INDEX resource_status_name IF NOT EXISTS FOR (n:Resource) ON (n.status, n.name)",
+    "CREATE INDEX agreement_name IF NOT EXISTS FOR (n:Agreement) ON (n.name)",
+    "CREATE INDEX agreement_kind_name IF NOT EXISTS FOR (n:Agreement) ON (n.kind, n.name)",
+)
+
 # --- Chinese full-text search over names (and skill aliases) ---------------------------------
 FULLTEXT: Final[tuple[str, ...]] = (
     "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS "
