@@ -86,8 +86,7 @@ NAME_ORDER_INDEXES: Final[tuple[str, ...]] = (
     "CREATE INDEX party_org_name IF NOT EXISTS FOR (n:PartyOrg) ON (n.name)",
     "CREATE INDEX party_org_type_name IF NOT EXISTS FOR (n:PartyOrg) ON (n.type, n.name)",
     "CREATE INDEX person_name IF NOT EXISTS FOR (n:Person) ON (n.name)",
-    "CREATE INDEX person_member_name IF NOT EXISTS "
-    "FOR (n:Person) ON (n.is_party_member, n.name)",
+    "CREATE INDEX person_member_name IF NOT EXISTS FOR (n:Person) ON (n.is_party_member, n.name)",
     "CREATE INDEX resource_name IF NOT EXISTS FOR (n:Resource) ON (n.name)",
     "CREATE INDEX resource_kind_name IF NOT EXISTS FOR (n:Resource) ON (n.kind, n.name)",
     "CREATE INDEX resource_status_name IF NOT EXISTS FOR (n:Resource) ON (n.status, n.name)",
