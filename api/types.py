@@ -7,21 +7,25 @@ Lists are cursor-paginated connections (``first`` ≤ 500, ``after``) with ``tot
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import fields
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Final, Generic, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.context import Context
 from api.errors import bad_input
 from api.phones import unmasked_phone
 from queries.entities import (
     MAX_PAGE,
+    TIE_STEPS,
     AgreementRecord,
+    Ahead,
     DemandRecord,
+    Kind,
     Linked,
     OrganizationRecord,
     PartyOrgRecord,
@@ -32,6 +36,7 @@ from queries.entities import (
     SkillRecord,
     Tie,
 )
+from queries.errors import BadArgumentError
 from queries.pages import decode_cursor, encode_cursor
 
 T = TypeVar("T")
@@ -95,24 +100,118 @@ def _constant(value: int) -> Callable[[], Awaitable[int]]:
 
 
 async def _tie_page(
-    info: Info[Context, None], tie: Tie, ident: str, first: int | None, after: str | None
+    info: Info[Context, None],
+    tie: Tie,
+    ident: str,
+    first: int | None,
+    after: str | None,
+    ahead: tuple[Ahead, ...] = (),
 ) -> tuple[list[Linked], int, int]:
     size, offset = page_window(first, after)
-    page = await info.context.loaders.pages_by_tie_and_id.load((tie, ident, size, offset))
+    key = (tie, ident, size, offset, ahead)
+    page = await info.context.loaders.pages_by_tie_and_id.load(key)
     return list(page.items), offset, page.total
 
 
 async def _tie_connection(
     info: Info[Context, None], tie: Tie, ident: str, first: int | None, after: str | None
 ) -> Connection[object]:
-    items, offset, total = await _tie_page(info, tie, ident, first, after)
+    below = _nodes_of_connection(info.selected_fields[0].selections)
+    ahead = _ahead(TIE_STEPS[tie].kind, below)
+    items, offset, total = await _tie_page(info, tie, ident, first, after, ahead)
     converted = [to_type(link.record) for link in items]
     return connection(converted, offset, offset + len(items) < total, _constant(total))
 
 
 async def _one(info: Info[Context, None], tie: Tie, ident: str) -> object | None:
-    items, _, _ = await _tie_page(info, tie, ident, 1, None)
+    ahead = _ahead(TIE_STEPS[tie].kind, info.selected_fields[0].selections)
+    items, _, _ = await _tie_page(info, tie, ident, 1, None, ahead)
     return to_type(items[0].record) if items else None
+
+
+# --- reading ahead: a selection's ties in its parent's query ----------------------------------
+
+# The tie fields of each kind's type (GraphQL name → tie, and whether a connection (True) or
+# a single neighbour); a selection of them below a tie is read in that tie's query.
+TIE_FIELDS: Final[dict[Kind, dict[str, tuple[Tie, bool]]]] = {
+    Kind.REGION: {
+        "parent": (Tie.REGION_PARENT, False),
+        "children": (Tie.REGION_CHILDREN, True),
+        "organizations": (Tie.REGION_ORGANIZATIONS, True),
+        "partyOrgs": (Tie.REGION_PARTY_ORGS, True),
+    },
+    Kind.ORGANIZATION: {
+        "region": (Tie.PLACED_REGION, False),
+        "partyOrgs": (Tie.ORGANIZATION_PARTY_ORGS, True),
+        "employedPeople": (Tie.ORGANIZATION_EMPLOYEES, True),
+        "resources": (Tie.UNIT_RESOURCES, True),
+        "agreements": (Tie.UNIT_AGREEMENTS, True),
+    },
+    Kind.PARTY_ORG: {
+        "region": (Tie.PLACED_REGION, False),
+        "parent": (Tie.PARTY_ORG_PARENT, False),
+        "children": (Tie.PARTY_ORG_CHILDREN, True),
+        "hostOrganization": (Tie.PARTY_ORG_HOST, False),
+        "coveredOrganizations": (Tie.PARTY_ORG_COVERED, True),
+        "members": (Tie.PARTY_ORG_MEMBERS, True),
+        "reportingPeople": (Tie.PARTY_ORG_REPORTING, True),
+        "secretary": (Tie.PARTY_ORG_SECRETARY, False),
+        "resources": (Tie.UNIT_RESOURCES, True),
+        "agreements": (Tie.UNIT_AGREEMENTS, True),
+    },
+    Kind.PERSON: {
+        "partyOrg": (Tie.PERSON_PARTY_ORG, False),
+        "employer": (Tie.PERSON_EMPLOYER, False),
+        "residence": (Tie.PERSON_RESIDENCE, False),
+        "reportsTo": (Tie.PERSON_REPORTS_TO, False),
+        "demands": (Tie.PERSON_DEMANDS, True),
+    },
+}
+
+
+def _fields(selections: list[Selection]) -> Iterator[SelectedField]:
+    """The fields of a selection, fragments' fields included."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)
+
+
+def _nodes_of_connection(selections: list[Selection]) -> list[Selection]:
+    """What a connection's selection asks of its nodes (under `nodes` and `edges.node`)."""
+    below: list[Selection] = []
+    for f in _fields(selections):
+        if f.name == "nodes":
+            below += f.selections
+        elif f.name == "edges":
+            below += [n for e in _fields(f.selections) if e.name == "node" for n in e.selections]
+    return below
+
+
+def _ahead(kind: Kind | None, selections: list[Selection]) -> tuple[Ahead, ...]:
+    """The ties a selection of nodes of ``kind`` asks for, with their windows and, below them,
+    theirs. A window that is out of range is left to its resolver, which reports it."""
+    ties = TIE_FIELDS.get(kind) if kind is not None else None
+    if not ties:
+        return ()
+    found: dict[Ahead, None] = {}
+    for f in _fields(selections):
+        if f.name not in ties:
+            continue
+        tie, paged = ties[f.name]
+        below_kind = TIE_STEPS[tie].kind
+        if not paged:
+            found[Ahead(tie, 1, 0, _ahead(below_kind, f.selections))] = None
+            continue
+        first, after = f.arguments.get("first"), f.arguments.get("after")
+        try:
+            size, offset = page_window(None if first is None else int(first), after)
+        except (GraphQLError, BadArgumentError, ValueError, TypeError):
+            continue
+        below = _ahead(below_kind, _nodes_of_connection(f.selections))
+        found[Ahead(tie, size, offset, below)] = None
+    return tuple(found)
 
 
 # --- entity types -----------------------------------------------------------------------------
@@ -444,9 +543,9 @@ def to_type(record: Record) -> object:
     # Records are flat (slots, no nested dataclasses), so a shallow read of the fields does
     # what dataclasses.asdict would at a fraction of its cost (it deep-copies every value).
     values: dict[str, Any] = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
-        values[f.name] = list(value) if isinstance(value, tuple) else value
+    for name in record.__dataclass_fields__:
+        value = getattr(record, name)
+        values[name] = list(value) if isinstance(value, tuple) else value
     match record:
         case RegionRecord():
             return RegionType(**values)

@@ -17,6 +17,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from functools import cache
 from typing import Any, Final, LiteralString, TypeVar
 
 from neo4j import AsyncDriver
@@ -180,8 +181,18 @@ RECORD_OF: Final[dict[Kind, type[Record]]] = {
 R = TypeVar("R")
 
 
+# Each record's field names, read once (to_record runs for every node an answer shows).
+_FIELD_NAMES: Final[dict[type[Record], frozenset[str]]] = {
+    cls: frozenset(f.name for f in fields(cls)) for cls in RECORD_OF.values()
+}
+# Plain values a record keeps as they come.
+_PLAIN: Final = (str, int, float, bool)
+
+
 def native(value: Any) -> Any:
     """Neo4j temporal values as Python ones; lists as tuples (records are immutable)."""
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, DateTime):
         return value.to_native()
     if isinstance(value, Date):
@@ -200,7 +211,7 @@ def to_record(node: Node | Mapping[str, Any]) -> Record:
     for kind in Kind:
         if kind.value in labels:
             cls = RECORD_OF[kind]
-            names = {f.name for f in fields(cls)}
+            names = _FIELD_NAMES[cls]
             # A projection reads a missing property as null: the record's default then.
             values = {k: native(v) for k, v in node.items() if k in names and v is not None}
             return cls(**values)
@@ -242,9 +253,9 @@ PROJECTED: Final[dict[Kind | None, LiteralString]] = {
     **{kind: "n {" + f + ", labels: labels(n)}" for kind, f in _FIELDS.items()},
     None: "n {" + _UNIT_FIELDS + ", labels: labels(n)}",
 }
-_PROJECTED_M: Final[dict[Kind | None, LiteralString]] = {
-    **{kind: "m {" + f + ", labels: labels(m)}" for kind, f in _FIELDS.items()},
-    None: "m {" + _UNIT_FIELDS + ", labels: labels(m)}",
+_PROJECTED_X: Final[dict[Kind | None, LiteralString]] = {
+    **{kind: "x {" + f + ", labels: labels(x)}" for kind, f in _FIELDS.items()},
+    None: "x {" + _UNIT_FIELDS + ", labels: labels(x)}",
 }
 
 
@@ -410,263 +421,252 @@ class Tie(enum.StrEnum):
     DEMAND_RESOURCES = "demand_resources"
 
 
-# Every tie query takes $ids, $offset, $first and $scope_regions and returns, per id, the total
-# and one page of the neighbours (m) lying in the scope (the scope check of their kind, from
-# queries.scope), with the tie's properties (r, a relationship or a map), sorted by name then
-# id for stable pages.
-_PAGE: Final = """
-WITH id, m, r ORDER BY m.name, m.id
-WITH id, collect({m: """
-_PAGE_END: Final = """, r: properties(r)}) AS items
-RETURN id, size(items) AS total, items[$offset..$offset + $first] AS page
-"""
-_SCOPED: Final = " WITH id, m AS n, r WHERE "
-_PAGE_SCOPED: Final = " WITH id, n AS m, r" + _PAGE
+# Every tie is one step from a node `p` to its neighbours `m` (`r`: the relationship, or a map of
+# what it says), with the anchor finding `p` by id, the neighbours' kind and their scope check
+# (queries.scope; none for skills, which lie in every scope).
+@dataclass(frozen=True, slots=True)
+class _Step:
+    anchor: LiteralString
+    step: LiteralString
+    kind: Kind | None  # None: units (organizations and party organisations)
+    check: LiteralString | None
 
-TIE_QUERIES: Final[dict[Tie, LiteralString]] = {
+
+TIE_STEPS: Final[dict[Tie, _Step]] = {
     # the region a region is part of
-    Tie.REGION_PARENT: "UNWIND $ids AS id MATCH (:Region {id: id})-[r:PART_OF]->(m:Region) "
-    "WHERE NOT m:Retired"
-    + _SCOPED
-    + REGION_IN_SCOPE_OF_N
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.REGION]
-    + _PAGE_END,
+    Tie.REGION_PARENT: _Step(
+        "MATCH (p:Region {id: id})",
+        "MATCH (p)-[r:PART_OF]->(m:Region) WHERE NOT m:Retired",
+        Kind.REGION,
+        REGION_IN_SCOPE_OF_N,
+    ),
     # the regions directly below a region
-    Tie.REGION_CHILDREN: "UNWIND $ids AS id MATCH (:Region {id: id})<-[r:PART_OF]-(m:Region) "
-    "WHERE NOT m:Retired"
-    + _SCOPED
-    + REGION_IN_SCOPE_OF_N
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.REGION]
-    + _PAGE_END,
+    Tie.REGION_CHILDREN: _Step(
+        "MATCH (p:Region {id: id})",
+        "MATCH (p)<-[r:PART_OF]-(m:Region) WHERE NOT m:Retired",
+        Kind.REGION,
+        REGION_IN_SCOPE_OF_N,
+    ),
     # organizations sitting directly in a region
-    Tie.REGION_ORGANIZATIONS: "UNWIND $ids AS id "
-    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:Organization) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.ORGANIZATION]
-    + _PAGE_END,
+    Tie.REGION_ORGANIZATIONS: _Step(
+        "MATCH (p:Region {id: id})",
+        "MATCH (p)<-[r:IN_REGION]-(m:Organization) WHERE NOT m:Retired",
+        Kind.ORGANIZATION,
+        PLACED_IN_SCOPE,
+    ),
     # party organisations sitting directly in a region
-    Tie.REGION_PARTY_ORGS: "UNWIND $ids AS id "
-    "MATCH (:Region {id: id})<-[r:IN_REGION]-(m:PartyOrg) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PARTY_ORG]
-    + _PAGE_END,
+    Tie.REGION_PARTY_ORGS: _Step(
+        "MATCH (p:Region {id: id})",
+        "MATCH (p)<-[r:IN_REGION]-(m:PartyOrg) WHERE NOT m:Retired",
+        Kind.PARTY_ORG,
+        PLACED_IN_SCOPE,
+    ),
     # the region a unit, resource or demand sits in
-    Tie.PLACED_REGION: "UNWIND $ids AS id "
-    "CALL (id) { MATCH (n:Unit {id: id}) RETURN n UNION MATCH (n:Resource {id: id}) RETURN n "
-    "UNION MATCH (n:Demand {id: id}) RETURN n } "
-    "MATCH (n)-[r:IN_REGION]->(m:Region) WHERE NOT m:Retired"
-    + _SCOPED
-    + REGION_IN_SCOPE_OF_N
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.REGION]
-    + _PAGE_END,
+    Tie.PLACED_REGION: _Step(
+        "CALL (id) { MATCH (p:Unit {id: id}) RETURN p UNION MATCH (p:Resource {id: id}) RETURN p "
+        "UNION MATCH (p:Demand {id: id}) RETURN p }",
+        "MATCH (p)-[r:IN_REGION]->(m:Region) WHERE NOT m:Retired",
+        Kind.REGION,
+        REGION_IN_SCOPE_OF_N,
+    ),
     # party organisations set up in or covering an organization (r type says which)
-    Tie.ORGANIZATION_PARTY_ORGS: "UNWIND $ids AS id "
-    "MATCH (:Organization {id: id})<-[rel:SET_UP_IN|COVERS]-(m:PartyOrg) WHERE NOT m:Retired "
-    "WITH id, m, {how: type(rel)} AS r"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PARTY_ORG]
-    + _PAGE_END,
+    Tie.ORGANIZATION_PARTY_ORGS: _Step(
+        "MATCH (p:Organization {id: id})",
+        "MATCH (p)<-[rel:SET_UP_IN|COVERS]-(m:PartyOrg) WHERE NOT m:Retired "
+        "WITH m, {how: type(rel)} AS r",
+        Kind.PARTY_ORG,
+        PLACED_IN_SCOPE,
+    ),
     # people employed by an organization
-    Tie.ORGANIZATION_EMPLOYEES: "UNWIND $ids AS id "
-    "MATCH (:Organization {id: id})<-[r:EMPLOYED_BY]-(m:Person) WHERE NOT m:Retired"
-    + _SCOPED
-    + PERSON_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PERSON]
-    + _PAGE_END,
+    Tie.ORGANIZATION_EMPLOYEES: _Step(
+        "MATCH (p:Organization {id: id})",
+        "MATCH (p)<-[r:EMPLOYED_BY]-(m:Person) WHERE NOT m:Retired",
+        Kind.PERSON,
+        PERSON_IN_SCOPE,
+    ),
     # resources a unit owns
-    Tie.UNIT_RESOURCES: "UNWIND $ids AS id MATCH (:Unit {id: id})<-[r:OWNED_BY]-(m:Resource) "
-    "WHERE NOT m:Retired"
-    + _SCOPED
-    + RESOURCE_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.RESOURCE]
-    + _PAGE_END,
+    Tie.UNIT_RESOURCES: _Step(
+        "MATCH (p:Unit {id: id})",
+        "MATCH (p)<-[r:OWNED_BY]-(m:Resource) WHERE NOT m:Retired",
+        Kind.RESOURCE,
+        RESOURCE_IN_SCOPE,
+    ),
     # agreements a unit is party to
-    Tie.UNIT_AGREEMENTS: "UNWIND $ids AS id MATCH (:Unit {id: id})-[r:PARTY_TO]->(m:Agreement) "
-    "WHERE NOT m:Retired"
-    + _SCOPED
-    + AGREEMENT_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.AGREEMENT]
-    + _PAGE_END,
+    Tie.UNIT_AGREEMENTS: _Step(
+        "MATCH (p:Unit {id: id})",
+        "MATCH (p)-[r:PARTY_TO]->(m:Agreement) WHERE NOT m:Retired",
+        Kind.AGREEMENT,
+        AGREEMENT_IN_SCOPE,
+    ),
     # the party organisation one reports to (管理归属)
-    Tie.PARTY_ORG_PARENT: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})-[r:SUBORDINATE_TO]->(m:PartyOrg) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PARTY_ORG]
-    + _PAGE_END,
+    Tie.PARTY_ORG_PARENT: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)-[r:SUBORDINATE_TO]->(m:PartyOrg) WHERE NOT m:Retired",
+        Kind.PARTY_ORG,
+        PLACED_IN_SCOPE,
+    ),
     # the party organisations reporting to one
-    Tie.PARTY_ORG_CHILDREN: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:SUBORDINATE_TO]-(m:PartyOrg) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PARTY_ORG]
-    + _PAGE_END,
+    Tie.PARTY_ORG_CHILDREN: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)<-[r:SUBORDINATE_TO]-(m:PartyOrg) WHERE NOT m:Retired",
+        Kind.PARTY_ORG,
+        PLACED_IN_SCOPE,
+    ),
     # the organization a party organisation is set up in (单独组建)
-    Tie.PARTY_ORG_HOST: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})-[r:SET_UP_IN]->(m:Organization) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.ORGANIZATION]
-    + _PAGE_END,
+    Tie.PARTY_ORG_HOST: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)-[r:SET_UP_IN]->(m:Organization) WHERE NOT m:Retired",
+        Kind.ORGANIZATION,
+        PLACED_IN_SCOPE,
+    ),
     # further organizations a party organisation covers (联合组建 …)
-    Tie.PARTY_ORG_COVERED: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})-[r:COVERS]->(m:Organization) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.ORGANIZATION]
-    + _PAGE_END,
+    Tie.PARTY_ORG_COVERED: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)-[r:COVERS]->(m:Organization) WHERE NOT m:Retired",
+        Kind.ORGANIZATION,
+        PLACED_IN_SCOPE,
+    ),
     # members whose membership is kept by a party organisation
-    Tie.PARTY_ORG_MEMBERS: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:MEMBER_OF]-(m:Person) WHERE NOT m:Retired"
-    + _SCOPED
-    + PERSON_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PERSON]
-    + _PAGE_END,
+    Tie.PARTY_ORG_MEMBERS: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)<-[r:MEMBER_OF]-(m:Person) WHERE NOT m:Retired",
+        Kind.PERSON,
+        PERSON_IN_SCOPE,
+    ),
     # people reporting to a community party organisation (双报到)
-    Tie.PARTY_ORG_REPORTING: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:REPORTS_TO]-(m:Person) WHERE NOT m:Retired"
-    + _SCOPED
-    + PERSON_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PERSON]
-    + _PAGE_END,
+    Tie.PARTY_ORG_REPORTING: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)<-[r:REPORTS_TO]-(m:Person) WHERE NOT m:Retired",
+        Kind.PERSON,
+        PERSON_IN_SCOPE,
+    ),
     # a party organisation's secretary
-    Tie.PARTY_ORG_SECRETARY: "UNWIND $ids AS id "
-    "MATCH (:PartyOrg {id: id})<-[r:SECRETARY_OF]-(m:Person) WHERE NOT m:Retired"
-    + _SCOPED
-    + PERSON_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PERSON]
-    + _PAGE_END,
+    Tie.PARTY_ORG_SECRETARY: _Step(
+        "MATCH (p:PartyOrg {id: id})",
+        "MATCH (p)<-[r:SECRETARY_OF]-(m:Person) WHERE NOT m:Retired",
+        Kind.PERSON,
+        PERSON_IN_SCOPE,
+    ),
     # where a person's membership is kept
-    Tie.PERSON_PARTY_ORG: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:MEMBER_OF]->(m:PartyOrg) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PARTY_ORG]
-    + _PAGE_END,
+    Tie.PERSON_PARTY_ORG: _Step(
+        "MATCH (p:Person {id: id})",
+        "MATCH (p)-[r:MEMBER_OF]->(m:PartyOrg) WHERE NOT m:Retired",
+        Kind.PARTY_ORG,
+        PLACED_IN_SCOPE,
+    ),
     # a person's employer
-    Tie.PERSON_EMPLOYER: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:EMPLOYED_BY]->(m:Organization) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.ORGANIZATION]
-    + _PAGE_END,
+    Tie.PERSON_EMPLOYER: _Step(
+        "MATCH (p:Person {id: id})",
+        "MATCH (p)-[r:EMPLOYED_BY]->(m:Organization) WHERE NOT m:Retired",
+        Kind.ORGANIZATION,
+        PLACED_IN_SCOPE,
+    ),
     # where a person resides
-    Tie.PERSON_RESIDENCE: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:RESIDES_IN]->(m:Region) WHERE NOT m:Retired"
-    + _SCOPED
-    + REGION_IN_SCOPE_OF_N
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.REGION]
-    + _PAGE_END,
+    Tie.PERSON_RESIDENCE: _Step(
+        "MATCH (p:Person {id: id})",
+        "MATCH (p)-[r:RESIDES_IN]->(m:Region) WHERE NOT m:Retired",
+        Kind.REGION,
+        REGION_IN_SCOPE_OF_N,
+    ),
     # the community party organisation a person reports to
-    Tie.PERSON_REPORTS_TO: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:REPORTS_TO]->(m:PartyOrg) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PARTY_ORG]
-    + _PAGE_END,
+    Tie.PERSON_REPORTS_TO: _Step(
+        "MATCH (p:Person {id: id})",
+        "MATCH (p)-[r:REPORTS_TO]->(m:PartyOrg) WHERE NOT m:Retired",
+        Kind.PARTY_ORG,
+        PLACED_IN_SCOPE,
+    ),
     # a person's skills with level and certification
-    Tie.PERSON_SKILLS: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})-[r:HAS_SKILL]->(m:Skill) "
-    "WHERE NOT m:Retired AND r.retired_run IS NULL" + _PAGE + _PROJECTED_M[Kind.SKILL] + _PAGE_END,
+    Tie.PERSON_SKILLS: _Step(
+        "MATCH (p:Person {id: id})",
+        "MATCH (p)-[r:HAS_SKILL]->(m:Skill) WHERE NOT m:Retired AND r.retired_run IS NULL",
+        Kind.SKILL,
+        None,
+    ),
     # demands assigned to a person
-    Tie.PERSON_DEMANDS: "UNWIND $ids AS id "
-    "MATCH (:Person {id: id})<-[r:ASSIGNED_TO]-(m:Demand) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.DEMAND]
-    + _PAGE_END,
+    Tie.PERSON_DEMANDS: _Step(
+        "MATCH (p:Person {id: id})",
+        "MATCH (p)<-[r:ASSIGNED_TO]-(m:Demand) WHERE NOT m:Retired",
+        Kind.DEMAND,
+        PLACED_IN_SCOPE,
+    ),
     # a skill's broader category
-    Tie.SKILL_PARENT: "UNWIND $ids AS id "
-    "MATCH (:Skill {id: id})-[r:SUBCATEGORY_OF]->(m:Skill) WHERE NOT m:Retired"
-    + _PAGE
-    + _PROJECTED_M[Kind.SKILL]
-    + _PAGE_END,
+    Tie.SKILL_PARENT: _Step(
+        "MATCH (p:Skill {id: id})",
+        "MATCH (p)-[r:SUBCATEGORY_OF]->(m:Skill) WHERE NOT m:Retired",
+        Kind.SKILL,
+        None,
+    ),
     # a category's narrower skills
-    Tie.SKILL_CHILDREN: "UNWIND $ids AS id "
-    "MATCH (:Skill {id: id})<-[r:SUBCATEGORY_OF]-(m:Skill) WHERE NOT m:Retired"
-    + _PAGE
-    + _PROJECTED_M[Kind.SKILL]
-    + _PAGE_END,
+    Tie.SKILL_CHILDREN: _Step(
+        "MATCH (p:Skill {id: id})",
+        "MATCH (p)<-[r:SUBCATEGORY_OF]-(m:Skill) WHERE NOT m:Retired",
+        Kind.SKILL,
+        None,
+    ),
     # people holding a skill
-    Tie.SKILL_HOLDERS: "UNWIND $ids AS id "
-    "MATCH (:Skill {id: id})<-[r:HAS_SKILL]-(m:Person) "
-    "WHERE NOT m:Retired AND r.retired_run IS NULL"
-    + _SCOPED
-    + PERSON_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PERSON]
-    + _PAGE_END,
+    Tie.SKILL_HOLDERS: _Step(
+        "MATCH (p:Skill {id: id})",
+        "MATCH (p)<-[r:HAS_SKILL]-(m:Person) WHERE NOT m:Retired AND r.retired_run IS NULL",
+        Kind.PERSON,
+        PERSON_IN_SCOPE,
+    ),
     # the unit owning a resource
-    Tie.RESOURCE_OWNER: "UNWIND $ids AS id "
-    "MATCH (:Resource {id: id})-[r:OWNED_BY]->(m:Unit) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[None]
-    + _PAGE_END,
+    Tie.RESOURCE_OWNER: _Step(
+        "MATCH (p:Resource {id: id})",
+        "MATCH (p)-[r:OWNED_BY]->(m:Unit) WHERE NOT m:Retired",
+        None,
+        PLACED_IN_SCOPE,
+    ),
     # the parties to an agreement (r.lead marks the lead)
-    Tie.AGREEMENT_PARTIES: "UNWIND $ids AS id "
-    "MATCH (:Agreement {id: id})<-[r:PARTY_TO]-(m:Unit) WHERE NOT m:Retired"
-    + _SCOPED
-    + PLACED_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[None]
-    + _PAGE_END,
+    Tie.AGREEMENT_PARTIES: _Step(
+        "MATCH (p:Agreement {id: id})",
+        "MATCH (p)<-[r:PARTY_TO]-(m:Unit) WHERE NOT m:Retired",
+        None,
+        PLACED_IN_SCOPE,
+    ),
     # skills a demand requires
-    Tie.DEMAND_SKILLS: "UNWIND $ids AS id "
-    "MATCH (:Demand {id: id})-[r:REQUIRES_SKILL]->(m:Skill) WHERE NOT m:Retired"
-    + _PAGE
-    + _PROJECTED_M[Kind.SKILL]
-    + _PAGE_END,
+    Tie.DEMAND_SKILLS: _Step(
+        "MATCH (p:Demand {id: id})",
+        "MATCH (p)-[r:REQUIRES_SKILL]->(m:Skill) WHERE NOT m:Retired",
+        Kind.SKILL,
+        None,
+    ),
     # people a demand is assigned to
-    Tie.DEMAND_ASSIGNEES: "UNWIND $ids AS id "
-    "MATCH (:Demand {id: id})-[r:ASSIGNED_TO]->(m:Person) WHERE NOT m:Retired"
-    + _SCOPED
-    + PERSON_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.PERSON]
-    + _PAGE_END,
+    Tie.DEMAND_ASSIGNEES: _Step(
+        "MATCH (p:Demand {id: id})",
+        "MATCH (p)-[r:ASSIGNED_TO]->(m:Person) WHERE NOT m:Retired",
+        Kind.PERSON,
+        PERSON_IN_SCOPE,
+    ),
     # resources a demand used
-    Tie.DEMAND_RESOURCES: "UNWIND $ids AS id "
-    "MATCH (:Demand {id: id})-[r:USES_RESOURCE]->(m:Resource) WHERE NOT m:Retired"
-    + _SCOPED
-    + RESOURCE_IN_SCOPE
-    + _PAGE_SCOPED
-    + _PROJECTED_M[Kind.RESOURCE]
-    + _PAGE_END,
+    Tie.DEMAND_RESOURCES: _Step(
+        "MATCH (p:Demand {id: id})",
+        "MATCH (p)-[r:USES_RESOURCE]->(m:Resource) WHERE NOT m:Retired",
+        Kind.RESOURCE,
+        RESOURCE_IN_SCOPE,
+    ),
 }
 
 
 @dataclass(frozen=True, slots=True)
+class Ahead:
+    """A tie read along with a page: for each node of the page, one page of its neighbours
+    (``first`` from ``offset``) and, below those, the ties ``ahead`` of them."""
+
+    tie: Tie
+    first: int
+    offset: int
+    ahead: tuple[Ahead, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Linked:
-    """A neighbour and the tie's own properties (e.g. a skill's level, a party's lead flag)."""
+    """A neighbour and the tie's own properties (e.g. a skill's level, a party's lead flag),
+    with the pages of the ties read ahead for it (in the order they were asked)."""
 
     record: Record
     tie: dict[str, Any] = field(default_factory=dict)
+    ahead: tuple[Page, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -676,6 +676,82 @@ class Page:
 
 
 EMPTY_PAGE: Final = Page(0, ())
+
+# A tie's statement takes $ids, $first, $offset and $scope_regions and returns, per id, the
+# total and one page of the neighbours in the scope, sorted by name then id for stable pages;
+# for each neighbour of the page, the pages of the ties read ahead (their windows are
+# $first_<path>/$offset_<path>), so that a nested selection is one round trip, not one per
+# level. It is composed of the literal fragments below, per tie, ties ahead and scope.
+_CHECKED: Final = " WITH m AS n, r WHERE "
+_CHECKED_END: Final = " WITH n AS m, r"
+_SORTED: Final = """
+WITH m, r ORDER BY m.name, m.id
+WITH collect({m: m, r: properties(r)}) AS items
+WITH size(items) AS total, items["""
+_EACH: Final = """] AS page
+CALL (page) {
+  UNWIND range(0, size(page) - 1) AS i
+  WITH i, page[i].m AS x, page[i].r AS r
+"""
+_AHEAD: Final = "  CALL (x) { WITH x AS p "
+_AHEAD_RETURNS: Final = "RETURN {total: total, page: shown} AS c"
+_SHOWN: Final = "  WITH i, x, r"
+_SHOWN_COLLECT: Final = " ORDER BY i\n  RETURN collect({m: "
+_SHOWN_END: Final = "}) AS shown\n}\n"
+
+
+def _level(tie: Tie, path: str, ahead: tuple[Ahead, ...], scoped: bool, returns: str) -> str:
+    """The part of a tie's statement from `p` to its page (`total`, `shown`) and ``returns``."""
+    step = TIE_STEPS[tie]
+    text = step.step
+    if scoped and step.check is not None:
+        text += _CHECKED + step.check + _CHECKED_END
+    window = f"$offset{path}..$offset{path} + $first{path}"
+    text += _SORTED + window + _EACH
+    for j, child in enumerate(ahead):
+        inner = _level(child.tie, f"{path}_{j}", child.ahead, scoped, f"{_AHEAD_RETURNS}{j}")
+        text += _AHEAD + inner + " }\n"
+    kept = "".join(f", c{j}" for j in range(len(ahead)))
+    fields_ahead = "".join(f", c{j}: c{j}" for j in range(len(ahead)))
+    text += _SHOWN + kept + _SHOWN_COLLECT + _PROJECTED_X[step.kind] + ", r: r" + fields_ahead
+    return text + _SHOWN_END + returns
+
+
+@cache
+def tie_statement(tie: Tie, ahead: tuple[Ahead, ...] = (), *, scoped: bool = True) -> str:
+    """The statement of ``tie`` with the ties ``ahead`` (``scoped``: with the scope checks)."""
+    body = _level(tie, "", ahead, scoped, "RETURN total, shown")
+    return (
+        "UNWIND $ids AS id "
+        + TIE_STEPS[tie].anchor
+        + " CALL (p) { "
+        + body
+        + " } RETURN id, total, shown AS page"
+    )
+
+
+def _windows(ahead: tuple[Ahead, ...], path: str = "") -> dict[str, int]:
+    params: dict[str, int] = {}
+    for j, child in enumerate(ahead):
+        params[f"first{path}_{j}"] = child.first
+        params[f"offset{path}_{j}"] = child.offset
+        params |= _windows(child.ahead, f"{path}_{j}")
+    return params
+
+
+def _page(total: int, shown: list[dict[str, Any]], ahead: tuple[Ahead, ...]) -> Page:
+    items = tuple(
+        Linked(
+            to_record(item["m"]),
+            _tie_props(item["r"]),
+            tuple(
+                _page(item[f"c{j}"]["total"], item[f"c{j}"]["page"], child.ahead)
+                for j, child in enumerate(ahead)
+            ),
+        )
+        for item in shown
+    )
+    return Page(total, items)
 
 
 async def related(
@@ -687,23 +763,18 @@ async def related(
     first: int,
     offset: int,
     scope: Scope,
+    ahead: tuple[Ahead, ...] = (),
 ) -> dict[str, Page]:
     """For each of ``ids``, one page of its neighbours in ``scope`` through ``tie`` and
-    their total (neighbours outside the scope are neither shown nor counted)."""
+    their total (neighbours outside the scope are neither shown nor counted), each with the
+    pages of the ties ``ahead`` (in the scope too)."""
     records, _, _ = await driver.execute_query(
-        TIE_QUERIES[tie],
-        ids=ids,
-        first=first,
-        offset=offset,
-        **scope.params(),
+        tie_statement(tie, ahead, scoped=not scope.whole_city),
+        {"ids": ids, "first": first, "offset": offset, **_windows(ahead), **scope.params()},
         database_=database,
         routing_="r",
     )
-    pages: dict[str, Page] = {}
-    for r in records:
-        items = tuple(Linked(to_record(item["m"]), _tie_props(item["r"])) for item in r["page"])
-        pages[r["id"]] = Page(r["total"], items)
-    return pages
+    return {r["id"]: _page(r["total"], r["page"], ahead) for r in records}
 
 
 _BOOKKEEPING: Final = frozenset({"run_id", "row_hash", "retired_run", "retired_on", "id"})

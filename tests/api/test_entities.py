@@ -174,3 +174,35 @@ def test_nested_query_is_batched(client: TestClient) -> None:
     assert len(body["data"]["people"]["nodes"]) == 100
     # One query for the list, then one per tie and level, whatever the number of people.
     assert counting.queries <= 12
+
+
+NESTED = """query($id: ID!) { region(id: $id) { name
+  children(first: 3) { totalCount nodes { id name
+    organizations(first: 2) { totalCount edges { cursor node { id name
+      partyOrgs { totalCount nodes { name secretary { name } members(first: 2) { nodes { id } } } }
+      employedPeople(first: 3, after: "bzow") { totalCount pageInfo { hasNextPage } nodes {
+        name employer { id } partyOrg { name } } } } } }
+    partyOrgs(first: 1) { nodes { ... on PartyOrg { name parent { name } } } } } } } }"""
+
+
+def test_a_nested_selection_is_read_ahead_in_one_query(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ties a selection asks below a tie come with it (one query for the whole tree
+    below the region); the answer is the one level-by-level reading gives."""
+    import api.types
+
+    counting = CountingDriver(client.app.state.driver)  # type: ignore[attr-defined]
+    client.app.state.driver = counting  # type: ignore[attr-defined]
+    monkeypatch.setattr(api.types, "_ahead", lambda kind, selections: ())
+    level_by_level = gql(client, NESTED, id="370202001")
+    assert counting.queries > 2
+    monkeypatch.undo()
+    counting.queries = 0
+    body = gql(client, NESTED, id="370202001")
+    assert "errors" not in body, body.get("errors")
+    children = body["data"]["region"]["children"]["nodes"]
+    assert children
+    assert any(c["organizations"]["edges"] for c in children)
+    assert body == level_by_level
+    assert counting.queries == 2  # the region, then everything below it
