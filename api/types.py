@@ -189,9 +189,28 @@ def _nodes_of_connection(selections: list[Selection]) -> list[Selection]:
     return below
 
 
+# How much one statement reads ahead: deeper or wider selections are read in several
+# statements (a chain of 11 `parent` ties in one statement took the planner past the database's
+# time limit). Each part of a selection gets the same answer from _ahead whether its own
+# resolver or its parent's asks, so what a parent primes is what its children look up.
+MAX_AHEAD_DEPTH: Final = 3
+MAX_AHEAD_TIES: Final = 12
+
+
+def _size(ahead: tuple[Ahead, ...]) -> tuple[int, int]:
+    """(depth, number of ties) of a read-ahead tree."""
+    depth, ties = 0, 0
+    for a in ahead:
+        below_depth, below_ties = _size(a.ahead)
+        depth, ties = max(depth, 1 + below_depth), ties + 1 + below_ties
+    return depth, ties
+
+
 def _ahead(kind: Kind | None, selections: list[Selection]) -> tuple[Ahead, ...]:
     """The ties a selection of nodes of ``kind`` asks for, with their windows and, below them,
-    theirs. A window that is out of range is left to its resolver, which reports it."""
+    theirs; nothing when that is more than one statement should read (its parts then read
+    ahead on their own). A window that is out of range is left to its resolver, which
+    reports it."""
     ties = TIE_FIELDS.get(kind) if kind is not None else None
     if not ties:
         return ()
@@ -211,7 +230,9 @@ def _ahead(kind: Kind | None, selections: list[Selection]) -> tuple[Ahead, ...]:
             continue
         below = _ahead(below_kind, _nodes_of_connection(f.selections))
         found[Ahead(tie, size, offset, below)] = None
-    return tuple(found)
+    ahead = tuple(found)
+    depth, count = _size(ahead)
+    return ahead if depth <= MAX_AHEAD_DEPTH and count <= MAX_AHEAD_TIES else ()
 
 
 # --- entity types -----------------------------------------------------------------------------
