@@ -1,7 +1,9 @@
 """GraphQL types of the entities and their ties · 实体及其关系的 GraphQL 类型.
 
 Each type maps a ``queries.entities`` record field for field; ties are fields resolved
-through the per-request DataLoaders, so a nested query costs one round trip per level.
+through the per-request DataLoaders, which batch a level's nodes into one query and read the
+ties selected below them in the same query (up to 3 ties deep), so a nested selection costs
+one round trip per 3 levels, not one per level.
 Lists are cursor-paginated connections (``first`` ≤ 500, ``after``) with ``totalCount``.
 """
 
