@@ -17,7 +17,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any, Final, LiteralString, TypeVar
 
 from neo4j import AsyncDriver
@@ -700,7 +700,15 @@ _SHOWN_COLLECT: Final = " ORDER BY i\n  RETURN collect({m: "
 _SHOWN_END: Final = "}) AS shown\n}\n"
 
 
-def _level(tie: Tie, path: str, ahead: tuple[Ahead, ...], scoped: bool, returns: str) -> str:
+# A read-ahead tree without its windows (those are parameters): what a statement depends on.
+_Shape = tuple[tuple[Tie, "_Shape"], ...]
+
+
+def _shape(ahead: tuple[Ahead, ...]) -> _Shape:
+    return tuple((a.tie, _shape(a.ahead)) for a in ahead)
+
+
+def _level(tie: Tie, path: str, ahead: _Shape, scoped: bool, returns: str) -> str:
     """The part of a tie's statement from `p` to its page (`total`, `shown`) and ``returns``."""
     step = TIE_STEPS[tie]
     text = step.step
@@ -708,8 +716,8 @@ def _level(tie: Tie, path: str, ahead: tuple[Ahead, ...], scoped: bool, returns:
         text += _CHECKED + step.check + _CHECKED_END
     window = f"$offset{path}..$offset{path} + $first{path}"
     text += _SORTED + window + _EACH
-    for j, child in enumerate(ahead):
-        inner = _level(child.tie, f"{path}_{j}", child.ahead, scoped, f"{_AHEAD_RETURNS}{j}")
+    for j, (child, below) in enumerate(ahead):
+        inner = _level(child, f"{path}_{j}", below, scoped, f"{_AHEAD_RETURNS}{j}")
         text += _AHEAD + inner + " }\n"
     kept = "".join(f", c{j}" for j in range(len(ahead)))
     fields_ahead = "".join(f", c{j}: c{j}" for j in range(len(ahead)))
@@ -717,10 +725,16 @@ def _level(tie: Tie, path: str, ahead: tuple[Ahead, ...], scoped: bool, returns:
     return text + _SHOWN_END + returns
 
 
-@cache
 def tie_statement(tie: Tie, ahead: tuple[Ahead, ...] = (), *, scoped: bool = True) -> str:
     """The statement of ``tie`` with the ties ``ahead`` (``scoped``: with the scope checks)."""
-    body = _level(tie, "", ahead, scoped, "RETURN total, shown")
+    return _statement(tie, _shape(ahead), scoped)
+
+
+# Kept per shape, not per window: windows are parameters, and a cache keyed by them would grow
+# with every distinct `first` a client sends.
+@lru_cache(maxsize=1024)
+def _statement(tie: Tie, shape: _Shape, scoped: bool) -> str:
+    body = _level(tie, "", shape, scoped, "RETURN total, shown")
     return (
         "UNWIND $ids AS id "
         + TIE_STEPS[tie].anchor
