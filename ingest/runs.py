@@ -200,11 +200,14 @@ CALL (x, r) {
 # organization, members of a party organisation), as three parallel lists on the unit, sorted:
 # partners with no need (questions.md §2) compare thousands of nearby units by what their
 # people hold, and a unit's own lists cost one property read where its people cost thousands of
-# relationship hops. Written only where they changed.
+# relationship hops. Written only where they changed. A MATCH, not an OPTIONAL MATCH, inside
+# the aggregating subquery: whether an OPTIONAL MATCH's null row reaches the aggregation depends
+# on the plan (seen in CI after a killed load: levels [3] beside no skill ids), while an
+# aggregation over no rows is one row of empty lists whatever the plan.
 DERIVE_UNIT_SKILLS: Final = """
 MATCH (b:Unit)
 CALL (b) {
-  OPTIONAL MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+  MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
   WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
   WITH DISTINCT s.id AS skill, coalesce(h.level, 3) AS level,
        coalesce(h.certified, false) AS certified

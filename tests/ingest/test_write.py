@@ -577,16 +577,19 @@ OPTIONAL MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
 WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
 WITH b, collect(DISTINCT [s.id, coalesce(h.level, 3), coalesce(h.certified, false)]) AS held
 RETURN b.id AS id, held,
-       [i IN range(0, size(coalesce(b.offer_skill_ids, [])) - 1)
-        | [b.offer_skill_ids[i], b.offer_skill_levels[i], b.offer_skill_certified[i]]] AS derived
+       [b.offer_skill_ids, b.offer_skill_levels, b.offer_skill_certified] AS derived
 """
 
 
 def _offers(driver: Driver, settings: Settings) -> dict[str, tuple[list[list[object]], ...]]:
+    """Per unit: (skill, level, certified) held, and the derived lists side by side — the three
+    lists compared whole, so one longer than the others (a level without its skill) fails."""
     records, _, _ = driver.execute_query(HELD_BY_UNIT, database_=settings.neo4j_database)
-    return {
-        r["id"]: (sorted(h for h in r["held"] if h[0] is not None), r["derived"]) for r in records
-    }
+    offers: dict[str, tuple[list[list[object]], ...]] = {}
+    for r in records:
+        held = sorted(h for h in r["held"] if h[0] is not None)
+        offers[r["id"]] = ([[h[i] for h in held] for i in range(3)], r["derived"])
+    return offers
 
 
 def test_units_skill_offers_follow_their_people(
@@ -595,7 +598,7 @@ def test_units_skill_offers_follow_their_people(
     data = _copy_sample(tmp_path)
     run_ingest(neo4j_settings, data, driver=empty_graph)
     offers = _offers(empty_graph, neo4j_settings)
-    assert sum(1 for held, _ in offers.values() if held) >= 5  # the sample has skilled staff
+    assert sum(1 for held, _ in offers.values() if held[0]) >= 5  # the sample has skilled staff
     assert all(derived == held for held, derived in offers.values())
 
     # Skills dropped from a --sync snapshot no longer count for their holders' units.
