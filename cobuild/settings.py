@@ -78,7 +78,16 @@ class Settings(BaseSettings):
     )
     ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
     ingest_writers: int = Field(
-        default=2, ge=1, le=8, description="write transactions in flight at once"
+        default=2, ge=1, le=8, description="write transactions in flight at a batched run"
+    )
+    ingest_atomic_max_rows: int = Field(
+        default=5_000,
+        ge=0,
+        description="runs of at most this many valid rows are one transaction (queries never see "
+        "them part-written); bigger ones write batch by batch (ingest.transactions)",
+    )
+    ingest_transaction_timeout_s: float = Field(
+        default=3600.0, ge=0, description="time limit of a run's one transaction (0: none)"
     )
 
     # --- API ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from rich.text import Text
 from cobuild.logs import get_logger
 from cobuild.settings import Settings
 from graph.connection import create_driver
-from ingest import runs
+from ingest import runs, transactions
 from ingest.known import Neo4jKnownGraph
 from ingest.phones import PhoneVault
 from ingest.read import DatasetSource, open_dataset
@@ -69,6 +69,7 @@ class IngestResult:
     derive_seconds: float = 0.0  # of ``seconds``: values derived after the writes
     # The run this one repeated exactly (nothing validated or compared again), if any.
     unchanged_since: str | None = None
+    atomic: bool = True  # written in one transaction (ingest.transactions)
 
     @property
     def valid(self) -> bool:
@@ -88,6 +89,7 @@ class IngestResult:
             "derive_seconds": round(self.derive_seconds, 3),
             "elements_written": self.elements_written,
             "unchanged_since": self.unchanged_since,
+            "atomic": self.atomic,
             "tables": {
                 name: {
                     "rows": t.rows,
@@ -167,6 +169,18 @@ def _run(
 
     run_id = f"run-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     result.run_id = run_id
+    # One transaction unless the run outgrows it (ingest.transactions): counted in valid rows,
+    # what the run may write at most.
+    valid_rows = sum(len(rows) for rows in dataset.tables.values())
+    result.atomic = valid_rows <= settings.ingest_atomic_max_rows
+    if not result.atomic:
+        log.warning(
+            "ingest.batched",
+            rows=valid_rows,
+            atomic_max_rows=settings.ingest_atomic_max_rows,
+            reason="more rows than one transaction takes: written batch by batch, so queries "
+            "may see this run part-written until it finishes",
+        )
     driver.execute_query(
         runs.START_RUN,
         id=run_id,
@@ -176,6 +190,7 @@ def _run(
         user=user or getpass.getuser(),
         strict=strict,
         sync=sync,
+        atomic=result.atomic,
         unchanged_since=None,
         database_=database,
     )
@@ -192,24 +207,31 @@ def _run(
     vault = PhoneVault(key, runs.phone_salt(driver, database))
     status = "failed"
     try:
-        _write_tables(settings, driver, dataset, run_id, vault, result)
-        if sync:
-            for spec in TABLES:
-                if _present(dataset, spec.table):
-                    keys = [spec.key(row) for row in dataset.tables[spec.table]]
-                    result.retired[spec.table] = runs.retire_absent(
-                        driver, database, spec.table, keys, run_id
-                    )
-        if (
-            result.elements_written
-            or any(result.retired.values())
-            or resuming
-            or runs.summaries_missing(driver, database)
-        ):
-            # Derived values change only when something was written (or predate the store).
-            derive_started = time.perf_counter()
-            runs.derive(driver, database)
-            result.derive_seconds = time.perf_counter() - derive_started
+        with transactions.writes(
+            driver,
+            database,
+            atomic=result.atomic,
+            timeout_s=settings.ingest_transaction_timeout_s,
+            run_id=run_id,
+        ) as writes:
+            _write_tables(settings, driver, dataset, run_id, vault, result, writes)
+            if sync:
+                for spec in TABLES:
+                    if _present(dataset, spec.table):
+                        keys = [spec.key(row) for row in dataset.tables[spec.table]]
+                        result.retired[spec.table] = runs.retire_absent(
+                            writes, spec.table, keys, run_id
+                        )
+            if (
+                result.elements_written
+                or any(result.retired.values())
+                or resuming
+                or runs.summaries_missing(writes)
+            ):
+                # Derived values change only when something was written (or predate the store).
+                derive_started = time.perf_counter()
+                runs.derive(writes)
+                result.derive_seconds = time.perf_counter() - derive_started
         result.written = True
         status = "completed"
     finally:
@@ -274,6 +296,7 @@ def _record_unchanged(
         user=user or getpass.getuser(),
         strict=False,
         sync=sync,
+        atomic=True,
         unchanged_since=last.run_id,
         database_=database,
     )
@@ -306,7 +329,10 @@ def _write_tables(
     run_id: str,
     vault: PhoneVault,
     result: IngestResult,
+    writes: transactions.Writes,
 ) -> None:
+    # What the store held when the run began (committed; an atomic run's own writes re-check
+    # inside its transaction).
     stored = stored_tables(driver, settings.neo4j_database)
     with _progress() as progress:
         for spec in TABLES:
@@ -317,9 +343,6 @@ def _write_tables(
             result.tables[spec.table] = outcome
             task = progress.add_task(spec.table, total=len(rows)) if progress else None
             table_started = time.perf_counter()
-            # Two transactions in flight: Neo4j writes one batch while the other is sent and
-            # the next is prepared. Batches of a table are independent (every row's
-            # references point at earlier tables, or at MERGEd placeholders).
             # On a re-load, one streamed read of the stored hashes drops unchanged rows before
             # any write transaction; the write still re-checks inside its transaction.
             stored_now = (
@@ -328,24 +351,26 @@ def _write_tables(
                 else None
             )
             prepared = prepare(spec, rows, vault, stored_now)
-            with ThreadPoolExecutor(max_workers=settings.ingest_writers) as pool:
-                pending: set[Future[tuple[int, int, int]]] = set()
-                for batch in batches(_changed(prepared, outcome), settings.ingest_batch_size):
-                    if len(pending) >= settings.ingest_writers:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        _tally(done, outcome, progress, task)
-                    pending.add(
-                        pool.submit(
-                            write_batch,
-                            driver,
-                            settings.neo4j_database,
-                            spec,
-                            batch,
-                            run_id,
-                            lookup=spec.table in stored,
+            changed = batches(_changed(prepared, outcome), settings.ingest_batch_size)
+            lookup = spec.table in stored
+            if writes.atomic:  # one transaction is one connection: batch after batch
+                for batch in changed:
+                    counts = write_batch(writes, spec, batch, run_id, lookup=lookup)
+                    _count(counts, outcome, progress, task)
+            else:
+                # Two transactions in flight: Neo4j writes one batch while the other is sent
+                # and the next is prepared. Batches of a table are independent (every row's
+                # references point at earlier tables, or at MERGEd placeholders).
+                with ThreadPoolExecutor(max_workers=settings.ingest_writers) as pool:
+                    pending: set[Future[tuple[int, int, int]]] = set()
+                    for batch in changed:
+                        if len(pending) >= settings.ingest_writers:
+                            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                            _tally(done, outcome, progress, task)
+                        pending.add(
+                            pool.submit(write_batch, writes, spec, batch, run_id, lookup=lookup)
                         )
-                    )
-                _tally(wait(pending).done, outcome, progress, task)
+                    _tally(wait(pending).done, outcome, progress, task)
             if progress is not None and task is not None:
                 progress.update(task, completed=len(rows))
             seconds = time.perf_counter() - table_started
@@ -375,12 +400,21 @@ def _tally(
     task: TaskID | None,
 ) -> None:
     for future in done:
-        written, skipped, elements = future.result()  # re-raises a failed batch
-        outcome.written += written
-        outcome.skipped += skipped
-        outcome.elements += elements
-        if progress is not None and task is not None:
-            progress.advance(task, written + skipped)
+        _count(future.result(), outcome, progress, task)  # re-raises a failed batch
+
+
+def _count(
+    counts: tuple[int, int, int],
+    outcome: TableOutcome,
+    progress: Progress | None,
+    task: TaskID | None,
+) -> None:
+    written, skipped, elements = counts
+    outcome.written += written
+    outcome.skipped += skipped
+    outcome.elements += elements
+    if progress is not None and task is not None:
+        progress.advance(task, written + skipped)
 
 
 class _RateColumn(ProgressColumn):

@@ -17,13 +17,14 @@ from neo4j import Driver
 from graph.model import RegionLevel
 from ingest.read import DatasetSource
 from ingest.tallies import derive_tallies
+from ingest.transactions import Writes
 
 # Opens a run's record before anything is written.
 START_RUN: Final = """
 CREATE (r:IngestRun {id: $id})
 SET r.started_at = datetime(), r.status = 'running', r.source = $source,
     r.dataset_checksum = $checksum, r.load_key = $load_key, r.user = $user,
-    r.strict = $strict, r.sync = $sync, r.unchanged_since = $unchanged_since
+    r.strict = $strict, r.sync = $sync, r.atomic = $atomic, r.unchanged_since = $unchanged_since
 """
 # Closes a run's record with what it did.
 FINISH_RUN: Final = """
@@ -453,47 +454,40 @@ def phone_salt(driver: Driver, database: str) -> bytes:
     return bytes.fromhex(records[0]["salt"])
 
 
-def derive(driver: Driver, database: str) -> None:
+def derive(writes: Writes) -> None:
     """Recompute every derived value after a load: inherited coordinates, then the summaries."""
-    # CALL … IN TRANSACTIONS needs an implicit (auto-commit) transaction.
-    with driver.session(database=database) as session:
-        for level in RegionLevel:  # top down
-            session.run(INHERIT_REGION_LOCATIONS, level=level.value).consume()
-        session.run(INHERIT_PLACED_LOCATIONS).consume()
-        session.run(INHERIT_PEOPLE_LOCATIONS).consume()
-    derive_summaries(driver, database)
+    for level in RegionLevel:  # top down
+        writes.run(INHERIT_REGION_LOCATIONS, level=level.value)
+    writes.run(INHERIT_PLACED_LOCATIONS)
+    writes.run(INHERIT_PEOPLE_LOCATIONS)
+    derive_summaries(writes)
 
 
-def summaries_missing(driver: Driver, database: str) -> bool:
+def summaries_missing(writes: Writes) -> bool:
     """Whether some node lacks a derived summary (a store loaded before it was introduced)."""
-    records, _, _ = driver.execute_query(SUMMARIES_MISSING, database_=database, routing_="r")
-    return bool(records[0]["missing"])
+    return bool(writes.run(SUMMARIES_MISSING)[0]["missing"])
 
 
-def derive_summaries(driver: Driver, database: str) -> None:
+def derive_summaries(writes: Writes) -> None:
     """Recompute what the questions read instead of walking the graph: regions' chains of
     ancestors (and of the regions units and resources sit in), units' skill offers,
     organizations' member employees and coverage, units' ties to other units, streets' skills
     held and skills' holders, small areas' party reach, regions' tallies (docs/model.md)."""
-    with driver.session(database=database) as session:
-        session.run(DERIVE_ROOT_PATHS).consume()
-        for level in RegionLevel:  # top down
-            session.run(DERIVE_REGION_PATHS, level=level.value).consume()
-        session.run(DERIVE_PLACED_PATHS).consume()
-        session.run(DERIVE_UNIT_SKILLS).consume()
-        session.run(DERIVE_MEMBER_EMPLOYEES).consume()
-        session.run(DERIVE_ORG_COVERAGE).consume()
-        session.run(DERIVE_UNIT_TIES).consume()
-        session.run(DERIVE_STREET_SKILLS).consume()
-        session.run(DERIVE_SKILL_HOLDERS).consume()
-        for level in AREA_REACH_LEVELS:  # bottom up
-            session.run(DERIVE_AREA_REACH, level=level.value).consume()
-    derive_tallies(driver, database)  # from the values above
+    writes.run(DERIVE_ROOT_PATHS)
+    for level in RegionLevel:  # top down
+        writes.run(DERIVE_REGION_PATHS, level=level.value)
+    writes.run(DERIVE_PLACED_PATHS)
+    writes.run(DERIVE_UNIT_SKILLS)
+    writes.run(DERIVE_MEMBER_EMPLOYEES)
+    writes.run(DERIVE_ORG_COVERAGE)
+    writes.run(DERIVE_UNIT_TIES)
+    writes.run(DERIVE_STREET_SKILLS)
+    writes.run(DERIVE_SKILL_HOLDERS)
+    for level in AREA_REACH_LEVELS:  # bottom up
+        writes.run(DERIVE_AREA_REACH, level=level.value)
+    derive_tallies(writes)  # from the values above
 
 
-def retire_absent(driver: Driver, database: str, table: str, keys: list[str], run_id: str) -> int:
+def retire_absent(writes: Writes, table: str, keys: list[str], run_id: str) -> int:
     """Mark the ``table`` entities not in ``keys`` as retired by ``run_id``; return how many."""
-    records, _, _ = driver.execute_query(
-        RETIRE[table], keys=keys, run_id=run_id, database_=database
-    )
-    return int(records[0]["retired"])
+    return int(writes.run(RETIRE[table], keys=keys, run_id=run_id)[0]["retired"])

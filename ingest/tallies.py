@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any, Final, LiteralString
-
-from neo4j import Driver
 
 from graph import tallies
 from graph.model import NEW_EMPLOYMENT_OCCUPATIONS
 from graph.tallies import ALWAYS, FOREVER, Steps
+from ingest.transactions import Writes
 
-# Reads in flight at once: the database runs each on one core.
-READ_THREADS: Final = 3
 # The regions that carry tallies, and whether each is a root (things in no region count there).
 READ_REGIONS: Final = """
 MATCH (r:Region)
@@ -187,7 +183,7 @@ def _resources(rows: Iterable[Any], into: _Tallies) -> None:
         into.resources[row["street"]].merge(steps)
 
 
-def derive_tallies(driver: Driver, database: str) -> int:
+def derive_tallies(writes: Writes) -> int:
     """Recompute every tallied region's counts; return how many regions' lists changed."""
     depth = tallies.TALLY_DEPTH
     reads: list[tuple[LiteralString, dict[str, Any]]] = [
@@ -198,16 +194,7 @@ def derive_tallies(driver: Driver, database: str) -> int:
         (READ_UNITS, {"depth": depth}),
         (READ_RESOURCES, {}),
     ]
-
-    def read(query: LiteralString, params: dict[str, Any]) -> list[Any]:
-        with driver.session(database=database, default_access_mode="READ") as session:
-            return list(session.run(query, params))
-
-    # Each read is one scan of its label, seconds at scale 100; the server runs them side by side.
-    with ThreadPoolExecutor(READ_THREADS) as pool:
-        regions, organizations, new_employment, areas, units, resources = pool.map(
-            lambda job: read(*job), reads
-        )
+    regions, organizations, new_employment, areas, units, resources = writes.reads(reads)
     into = _Tallies(regions)
     _organizations(organizations, into)
     _new_employment(new_employment, into)
@@ -235,7 +222,6 @@ def derive_tallies(driver: Driver, database: str) -> int:
                 "digest": digest,
             }
         )
-    with driver.session(database=database) as session:
-        for start in range(0, len(rows), 500):
-            session.run(WRITE_TALLIES, rows=rows[start : start + 500]).consume()
+    for start in range(0, len(rows), 500):
+        writes.run(WRITE_TALLIES, rows=rows[start : start + 500])
     return len(rows)

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, LiteralString
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, Transaction
 from neo4j.spatial import WGS84Point
 
 from ingest.phones import PhoneVault
+from ingest.transactions import Writes
 
 # --- one statement per table: nodes, the relationships the rows declare, the row hash ------
 # A row's declared relationships are CREATEd, not MERGEd: a row is written only when it is
@@ -633,8 +634,7 @@ def stored_hashes(
 
 
 def write_batch(
-    driver: Driver,
-    database: str,
+    writes: Writes,
     spec: TableWrite,
     batch: Sequence[Prepared],
     run_id: str,
@@ -644,12 +644,12 @@ def write_batch(
     """Write the rows of ``batch`` whose stored hash differs; return (written, skipped, elements).
 
     ``lookup=False`` says the table held nothing when the load began, so every row is new.
-    The hash lookup, the removal of changed rows' old relationships and the write are one
-    transaction, so a retried unit of work (the driver retries transient failures) sees its
+    The hash lookup, the removal of changed rows' old relationships and the write are one unit
+    of work, so a retried one (the driver retries transient failures of a batched run) sees its
     own earlier attempt's outcome consistently.
     """
 
-    def work(tx: ManagedTransaction) -> tuple[int, int, int]:
+    def work(tx: ManagedTransaction | Transaction) -> tuple[int, int, int]:
         stored: dict[str, str | None] = {}
         if lookup:
             stored = {r["key"]: r["hash"] for r in tx.run(spec.hashes, ids=[p.key for p in batch])}
@@ -662,5 +662,4 @@ def write_batch(
             tx.run(statement, rows=[p.payload for p in changed], run_id=run_id).consume()
         return len(changed), len(batch) - len(changed), sum(p.elements for p in changed)
 
-    with driver.session(database=database) as session:
-        return session.execute_write(work)
+    return writes.unit(work)

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any, LiteralString
 
 import pytest
 from cryptography.fernet import Fernet
@@ -424,8 +425,13 @@ def test_partial_dataset_resolves_references_in_the_graph(
     )
 
 
-def _cli_env(settings: Settings, batch_size: int) -> dict[str, str]:
-    env = dict(os.environ, COBUILD_INGEST_BATCH_SIZE=str(batch_size), COBUILD_LOG_FORMAT="json")
+def _cli_env(settings: Settings, batch_size: int, *, atomic_max_rows: int) -> dict[str, str]:
+    env = dict(
+        os.environ,
+        COBUILD_INGEST_BATCH_SIZE=str(batch_size),
+        COBUILD_INGEST_ATOMIC_MAX_ROWS=str(atomic_max_rows),
+        COBUILD_LOG_FORMAT="json",
+    )
     if settings.uses_local_neo4j:
         env.update(
             COBUILD_DATA_DIR=str(settings.data_dir),
@@ -468,9 +474,11 @@ def _assert_same_graph(actual: list[str], expected: list[str], when: str) -> Non
 
 
 @pytest.mark.slow
-def test_killed_load_then_rerun_equals_an_uninterrupted_load(
+def test_killed_batched_load_then_rerun_equals_an_uninterrupted_load(
     empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
+    """A run too big for one transaction (here: every run) is written batch by batch; killed
+    part-way, loading again finishes it."""
     from ingest.generate import generate
 
     db = neo4j_settings.neo4j_database
@@ -482,7 +490,7 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(
     records, _, _ = empty_graph.execute_query(ELEMENTS, database_=db)
     total = records[0]["n"]
 
-    env = _cli_env(neo4j_settings, batch_size=25)
+    env = _cli_env(neo4j_settings, batch_size=25, atomic_max_rows=0)
     command = [sys.executable, "-m", "cobuild", "ingest", str(data)]
     # Killed as soon as it writes, about half-way, and near the end.
     for fraction in (0.0, 0.5, 0.9):
@@ -512,6 +520,117 @@ def test_killed_load_then_rerun_equals_an_uninterrupted_load(
     )
     statuses = {r["status"]: r["n"] for r in records}
     assert statuses == {"abandoned": 1, "completed": 1}  # the killed run, then its rerun
+
+
+# The ingest's one transaction, and the statement it is running, once it waits on a lock.
+BLOCKED_RUN = """
+SHOW TRANSACTIONS YIELD metaData, currentQuery, status
+WHERE metaData.app = 'cobuild-ingest' AND status STARTS WITH 'Blocked'
+RETURN currentQuery AS query
+"""
+
+
+def _kill_while_blocked(
+    driver: Driver,
+    db: str,
+    command: list[str],
+    env: dict[str, str],
+    lock: tuple[LiteralString, dict[str, Any]],
+    waiting_in: str,
+) -> None:
+    """Run the load while another transaction holds the lock ``lock`` takes; kill it once its
+    transaction waits on that lock in a statement containing ``waiting_in`` — a known point
+    inside the run, whatever the machine's speed."""
+    with driver.session(database=db) as session, session.begin_transaction() as holder:
+        assert holder.run(*lock).single(strict=True)["locked"] == 1
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"the load ended unblocked (exit {process.returncode})")
+            queries = [r["query"] for r in driver.execute_query(BLOCKED_RUN, database_=db)[0]]
+            if queries:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                assert any(waiting_in in q for q in queries), queries
+                holder.rollback()
+                return
+            time.sleep(0.01)
+        process.kill()
+        raise AssertionError("the load never waited on the lock")
+
+
+def _changed_person(first: Path, second: Path) -> str:
+    """A person both datasets have, with other values in the second."""
+
+    def people(folder: Path) -> dict[str, dict[str, str]]:
+        with (folder / "people.csv").open(encoding="utf-8", newline="") as handle:
+            return {row["id"]: row for row in csv.DictReader(handle)}
+
+    old, new = people(first), people(second)
+    return next(key for key in sorted(old.keys() & new.keys()) if old[key] != new[key])
+
+
+@pytest.mark.slow
+def test_a_killed_one_transaction_load_leaves_the_graph_as_it_was(
+    empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    """A run within ``ingest_atomic_max_rows`` is one transaction: killed while writing its
+    tables, or with every table written and its derived values under way, the graph is exactly
+    the one before it; loading again gives what an uninterrupted run gives."""
+    from ingest.generate import generate
+
+    db = neo4j_settings.neo4j_database
+    first, second = tmp_path / "first", tmp_path / "second"
+    generate(0.1, 11, first)
+    generate(0.1, 12, second)  # same ids, other values, more rows: updates and inserts
+    run_ingest(neo4j_settings, first, driver=empty_graph)
+    before, _ = graph_lines(empty_graph, db)
+    run_ingest(neo4j_settings, second, driver=empty_graph)
+    uninterrupted, _ = graph_lines(empty_graph, db)
+    assert uninterrupted != before
+
+    env = _cli_env(neo4j_settings, batch_size=25, atomic_max_rows=1_000_000)
+    command = [sys.executable, "-m", "cobuild", "ingest", str(second)]
+    points: list[tuple[tuple[LiteralString, dict[str, Any]], str]] = [
+        # A person's row, written after regions, skills, organizations and party orgs.
+        (
+            (
+                "MATCH (p:Person {id: $id}) SET p.locked = 1 RETURN count(p) AS locked",
+                {"id": _changed_person(first, second)},
+            ),
+            "UNWIND $rows",
+        ),
+        # The city's tallies, the last derived values: every table is written by then.
+        (
+            (
+                "MATCH (r:Region) WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) } "
+                "SET r.locked = 1 RETURN count(r) AS locked",
+                {},
+            ),
+            "tally_keys",
+        ),
+    ]
+    for lock, waiting_in in points:
+        empty_graph.execute_query(  # the phone salt kept: phone hashes stay comparable
+            "MATCH (n) WHERE NOT (n:SchemaMigration OR n:IngestConfig) DETACH DELETE n",
+            database_=db,
+        )
+        run_ingest(neo4j_settings, first, driver=empty_graph)
+        _kill_while_blocked(empty_graph, db, command, env, lock, waiting_in)
+        _assert_same_graph(graph_lines(empty_graph, db)[0], before, f"killed in {waiting_in!r}")
+        rerun = subprocess.run(  # noqa: S603 - fixed argv
+            command, env=env, capture_output=True, timeout=300, check=False
+        )
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        _assert_same_graph(graph_lines(empty_graph, db)[0], uninterrupted, f"rerun {waiting_in!r}")
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (r:IngestRun {atomic: true}) RETURN r.status AS status, count(*) AS n",
+        database_=db,
+    )
+    assert {r["status"]: r["n"] for r in records} == {"completed": 2, "abandoned": 1}
 
 
 LOCATED = {

@@ -16,6 +16,7 @@ from neo4j import Driver
 from cobuild.settings import Settings
 from graph.model import RegionLevel, Sector
 from ingest import runs
+from ingest.transactions import Batched
 from queries import coverage
 from queries.coverage import (
     AffiliationProblem,
@@ -332,7 +333,7 @@ def build(empty_graph: Driver, neo4j_settings: Settings) -> Callable[[str], None
         empty_graph.execute_query(REGIONS, database_=db)
         if cypher:
             empty_graph.execute_query(cypher, database_=db)
-        runs.derive_summaries(empty_graph, db)  # as every load does
+        runs.derive_summaries(Batched(empty_graph, db))  # as every load does
 
     return create
 
@@ -636,7 +637,7 @@ def test_no_cache_without_an_ingest_run(
         "type: 'branch'})-[:SET_UP_IN]->(o)",
         database_=neo4j_settings.neo4j_database,
     )
-    runs.derive_summaries(empty_graph, neo4j_settings.neo4j_database)  # as a load would
+    runs.derive_summaries(Batched(empty_graph, neo4j_settings.neo4j_database))  # as a load would
     assert _ask(run_query, uncovered_organizations).items == ()
 
 

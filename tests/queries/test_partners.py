@@ -20,6 +20,7 @@ from cobuild.settings import Settings
 from graph.model import ResourceKind
 from ingest import runs
 from ingest.generate import REFERENCE_DATE
+from ingest.transactions import Batched
 from queries.errors import BadArgumentError, NotFoundError
 from queries.matching import skill_quality
 from queries.partners import (
@@ -300,7 +301,7 @@ def test_exact_scores_on_a_hand_built_graph(
     empty_graph: Driver, neo4j_settings: Settings, run_query: RunQuery
 ) -> None:
     empty_graph.execute_query(TINY, database_=neo4j_settings.neo4j_database)
-    runs.derive_summaries(empty_graph, neo4j_settings.neo4j_database)  # as every load does
+    runs.derive_summaries(Batched(empty_graph, neo4j_settings.neo4j_database))  # as every load does
     need = Need(scenario="老年助餐", skills=("法律类",))
     result: PartnersResult = run_query(
         lambda d, db: find_partners(d, db, "A", need=need, radius_km=3.0, as_of=AS_OF)
