@@ -91,6 +91,8 @@ async def upload_dataset(
     ``valid`` false means rows were rejected (listed in ``report.issues``); with ``strict``
     or ``dry_run`` nothing was written. ``unchanged_since`` names the run whose dataset this
     one repeats exactly (every row skipped without validating again; ``recheck`` forces it).
+    ``atomic`` says the run was one transaction (queries never saw it part-written); false for
+    a run of more than ``COBUILD_INGEST_ATOMIC_MAX_ROWS`` rows, written batch by batch.
     """
     settings = request.app.state.settings
     if principal.role is Role.COORDINATOR and sync:

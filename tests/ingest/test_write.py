@@ -458,6 +458,14 @@ def _wait_until_written(
     raise AssertionError(f"the load never wrote {elements} elements")
 
 
+def _rerun(command: list[str], env: dict[str, str]) -> None:
+    """Load again, to the end."""
+    rerun = subprocess.run(  # noqa: S603 - fixed argv
+        command, env=env, capture_output=True, timeout=300, check=False
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+
+
 def _assert_same_graph(actual: list[str], expected: list[str], when: str) -> None:
     """Equal line for line, or fail naming the lines only one side has."""
     if actual == expected:
@@ -509,10 +517,7 @@ def test_killed_batched_load_then_rerun_equals_an_uninterrupted_load(
         assert process.returncode == -signal.SIGKILL, "the load finished before it was killed"
         partial, _ = graph_lines(empty_graph, db)
         assert partial != uninterrupted
-        rerun = subprocess.run(  # noqa: S603 - fixed argv
-            command, env=env, capture_output=True, timeout=300, check=False
-        )
-        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        _rerun(command, env)
         _assert_same_graph(graph_lines(empty_graph, db)[0], uninterrupted, f"killed at {fraction}")
     records, _, _ = empty_graph.execute_query(
         "MATCH (r:IngestRun) RETURN r.status AS status, count(*) AS n ORDER BY status",
@@ -621,10 +626,7 @@ def test_a_killed_one_transaction_load_leaves_the_graph_as_it_was(
         run_ingest(neo4j_settings, first, driver=empty_graph)
         _kill_while_blocked(empty_graph, db, command, env, lock, waiting_in)
         _assert_same_graph(graph_lines(empty_graph, db)[0], before, f"killed in {waiting_in!r}")
-        rerun = subprocess.run(  # noqa: S603 - fixed argv
-            command, env=env, capture_output=True, timeout=300, check=False
-        )
-        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        _rerun(command, env)
         _assert_same_graph(graph_lines(empty_graph, db)[0], uninterrupted, f"rerun {waiting_in!r}")
     records, _, _ = empty_graph.execute_query(
         "MATCH (r:IngestRun {atomic: true}) RETURN r.status AS status, count(*) AS n",
