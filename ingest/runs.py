@@ -465,7 +465,8 @@ def derive(writes: Writes) -> None:
 
 def summaries_missing(writes: Writes) -> bool:
     """Whether some node lacks a derived summary (a store loaded before it was introduced)."""
-    return bool(writes.run(SUMMARIES_MISSING)[0]["missing"])
+    (records,) = writes.reads([(SUMMARIES_MISSING, {})])  # a read, routed as one when batched
+    return bool(records[0]["missing"])
 
 
 def derive_summaries(writes: Writes) -> None:

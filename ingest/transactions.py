@@ -121,11 +121,11 @@ def writes(
         yield Batched(driver, database)
         return
     with driver.session(database=database) as session:
-        # The run's own time limit, not the server's per-query one (queries are cut at
-        # seconds; a run of 10^5 rows takes minutes). Tagged so SHOW TRANSACTIONS names it.
+        # The run's own time limit, not the server's per-query one (queries are cut at 30 s;
+        # a run's derivations alone can take longer). Tagged so SHOW TRANSACTIONS names it.
         tx = session.begin_transaction(
             timeout=timeout_s, metadata={"app": "cobuild-ingest", "run": run_id}
         )
-        with tx:  # rolls back unless committed
+        with tx:  # rolled back if the block raises
             yield Atomic(tx)
             tx.commit()
