@@ -133,7 +133,7 @@ def loaded_database(scale: float, seed: int, heap: str, pagecache: str, reuse: b
     settings = fresh_database(name, heap, pagecache)
     started = time.monotonic()
     with create_driver(settings) as driver:
-        result = run_ingest(settings, source, driver=driver)
+        result = run_ingest(settings, source, batched=True, driver=driver)  # a bulk first load
     print(f"scale {scale:g}: loaded in {time.monotonic() - started:.0f} s", flush=True)
     assert result.valid, result.report.issues[:5]
     return settings

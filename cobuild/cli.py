@@ -184,8 +184,20 @@ def ingest(
             help="validate and compare every row even if the dataset is the one last loaded"
         ),
     ] = False,
+    batched: Annotated[
+        bool,
+        typer.Option(
+            help="write batch by batch instead of in one transaction (a first load too big for "
+            "the heap); queries may see it part-written until it finishes"
+        ),
+    ] = False,
 ) -> None:
-    """Load a dataset: parse, validate, write. Exit status 1 when rows were rejected."""
+    """Load a dataset: parse, validate, write, all in one transaction.
+
+    Exit status 1 when rows were rejected, 2 when nothing was loaded (no such path, or the run
+    outgrew the memory Neo4j allows one transaction).
+    """
+    from ingest.errors import RunTooLargeError
     from ingest.pipeline import run_ingest
     from ingest.report_view import print_report
 
@@ -195,15 +207,20 @@ def ingest(
         raise typer.Exit(code=2)
     if not dry_run:
         _ensure_database(settings)
-    result = run_ingest(
-        settings,
-        path,
-        strict=strict,
-        dry_run=dry_run,
-        sync=sync,
-        keep_extra=keep_extra,
-        recheck=recheck,
-    )
+    try:
+        result = run_ingest(
+            settings,
+            path,
+            strict=strict,
+            dry_run=dry_run,
+            sync=sync,
+            keep_extra=keep_extra,
+            recheck=recheck,
+            batched=batched,
+        )
+    except RunTooLargeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from None
     print_report(result)
     if report is not None:
         result.report.write(report)

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     local_heap: str = "1g"
     local_pagecache: str = "512m"
     local_start_timeout_s: float = 90.0
+    local_neo4j_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="further Neo4j settings for the local server, as JSON "
+        '(e.g. {"db.memory.transaction.max": "2g"})',
+    )
     launcher_jar: Path = PROJECT_ROOT / "launcher" / "target" / "cobuild-neo4j.jar"
     java: str = "java"
 
@@ -79,12 +84,6 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(default=5000, ge=1, le=50_000)
     ingest_writers: int = Field(
         default=2, ge=1, le=8, description="write transactions in flight at a batched run"
-    )
-    ingest_atomic_max_rows: int = Field(
-        default=5_000,
-        ge=0,
-        description="runs of at most this many valid rows are one transaction (queries never see "
-        "them part-written); bigger ones write batch by batch (ingest.transactions)",
     )
     ingest_transaction_timeout_s: float = Field(
         default=3600.0, ge=0, description="time limit of a run's one transaction (0: none)"

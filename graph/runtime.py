@@ -144,6 +144,8 @@ def start(settings: Settings) -> LocalStatus:
         "--conf",
         "db.logs.query.enabled=OFF",
     ]
+    for name, value in settings.local_neo4j_conf.items():
+        command += ["--conf", f"{name}={value}"]
     log_path = home / LOG_FILE
     started = time.monotonic()
     with open(log_path, "ab") as log_handle:

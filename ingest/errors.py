@@ -9,6 +9,8 @@ IngestError                     root of everything raised by ``ingest``
 ├── UnsupportedSourceError      the path is neither a folder nor a .csv/.jsonl/.xlsx file
 ├── UnreadableFileError         a file failed mid-read (I/O, decoding, CSV syntax); validation
 │                               turns it into an ``unreadable-file`` issue
+├── RunTooLargeError            a run outgrew the memory Neo4j allows one transaction; rolled
+│                               back, nothing written
 └── InvalidDatasetError         a caller refused an invalid dataset (``--strict``); carries
                                 the report
 """
@@ -47,6 +49,20 @@ class UnreadableFileError(IngestError):
         super().__init__(reason)
         self.reason = reason
         self.row = row
+
+
+class RunTooLargeError(IngestError):
+    """A run's one transaction outgrew the server's transaction memory and was rolled back."""
+
+    def __init__(self, server_message: str) -> None:
+        super().__init__(
+            "this run needs more memory than Neo4j allows one transaction, so it was rolled "
+            "back and nothing was written. Give Neo4j more heap (COBUILD_LOCAL_HEAP for the "
+            "local server; one transaction holds about 10 KiB per row written), or load it "
+            "with --batched (batched=true on POST /ingest): batch by batch, queries may then "
+            f"see it part-written until it finishes. Neo4j said: {server_message}"
+        )
+        self.server_message = server_message
 
 
 class InvalidDatasetError(IngestError):

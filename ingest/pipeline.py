@@ -75,6 +75,12 @@ class IngestResult:
     def valid(self) -> bool:
         return self.report.valid
 
+    def rolled_back(self) -> None:
+        """Forget what the run's one transaction wrote: it was rolled back."""
+        for outcome in self.tables.values():
+            outcome.written = outcome.elements = 0
+        self.retired = {}
+
     @property
     def elements_written(self) -> int:
         return sum(t.elements for t in self.tables.values())
@@ -112,6 +118,7 @@ def run_ingest(
     sync: bool = False,
     keep_extra: bool = False,
     recheck: bool = False,
+    batched: bool = False,
     driver: Driver | None = None,
     user: str | None = None,
 ) -> IngestResult:
@@ -121,13 +128,20 @@ def run_ingest(
     run since, is recorded as a run that skipped every row without validating them again;
     ``recheck`` validates and compares every row anyway.
 
-    Returns the result with the validation report. Raises ``graph.errors.GraphError``
-    subclasses (and the driver's errors) only for database failures, never for bad rows.
+    The run is one transaction: queries see the graph wholly before it or wholly after it.
+    ``batched`` writes it batch by batch instead, for first loads bigger than the server's
+    transaction memory (queries may then see it part-written; ingest.transactions).
+
+    Returns the result with the validation report. Raises ``RunTooLargeError`` when a run
+    outgrows the server's transaction memory (nothing written), ``graph.errors.GraphError``
+    subclasses and the driver's errors for other database failures, never for bad rows.
     """
     own_driver = driver is None
     drv = driver or create_driver(settings)
     try:
-        return _run(settings, drv, source, strict, dry_run, sync, keep_extra, recheck, user)
+        return _run(
+            settings, drv, source, strict, dry_run, sync, keep_extra, recheck, batched, user
+        )
     finally:
         if own_driver:
             drv.close()
@@ -142,6 +156,7 @@ def _run(
     sync: bool,
     keep_extra: bool,
     recheck: bool,
+    batched: bool,
     user: str | None,
 ) -> IngestResult:
     database = settings.neo4j_database
@@ -169,17 +184,14 @@ def _run(
 
     run_id = f"run-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     result.run_id = run_id
-    # One transaction unless the run outgrows it (ingest.transactions): counted in valid rows,
-    # what the run may write at most.
     valid_rows = sum(len(rows) for rows in dataset.tables.values())
-    result.atomic = valid_rows <= settings.ingest_atomic_max_rows
-    if not result.atomic:
+    result.atomic = not batched
+    if batched:
         log.warning(
             "ingest.batched",
             rows=valid_rows,
-            atomic_max_rows=settings.ingest_atomic_max_rows,
-            reason="more rows than one transaction takes: written batch by batch, so queries "
-            "may see this run part-written until it finishes",
+            reason="written batch by batch as asked: queries may see this run part-written "
+            "until it finishes",
         )
     driver.execute_query(
         runs.START_RUN,
@@ -236,6 +248,8 @@ def _run(
         status = "completed"
     finally:
         result.seconds = time.perf_counter() - started
+        if status == "failed" and result.atomic:  # rolled back: it wrote nothing
+            result.rolled_back()
         driver.execute_query(
             runs.FINISH_RUN,
             id=run_id,

@@ -130,6 +130,15 @@ ORDER BY n.retired_on DESC, label, id
 LIMIT $limit
 """
 
+# --- derived after every load ---------------------------------------------------------------
+# A run's one transaction is planned from committed counts: on a first load every label counts
+# zero, and a per-node subquery that labels the nodes it reaches may then be planned to start
+# from a scan of that label, once per outer node (every party member read again for each of 927
+# units at scale 1: 2.7 million rows, 15 s instead of 1). So the subqueries below label only the
+# node they start from; what they reach is implied by the relationship type, or checked in what
+# they return (a tie's other unit, a party org sitting in an area). tests/ingest/
+# test_derive_plans.py plans them against an empty store.
+
 # --- derived after every load: coordinates inherited from the region (walking up) ----------
 # A region without coordinates takes its nearest placed ancestor's: run level by level from
 # the top (a parent's level is strictly higher), each region copies its parent's location,
@@ -168,7 +177,7 @@ CALL (n, r) {
 # hop each); written only where it changed.
 DERIVE_ROOT_PATHS: Final = """
 MATCH (r:Region)
-WHERE NOT EXISTS { (r)-[:PART_OF]->(:Region) }
+WHERE NOT EXISTS { (r)-[:PART_OF]->() }
 WITH r, [i IN range(1, coalesce(r.level_rank, 0)) | ''] + r.id AS path
 WHERE NOT coalesce(r.region_path = path, false)
 SET r.region_path = path
@@ -208,7 +217,7 @@ CALL (x, r) {
 DERIVE_UNIT_SKILLS: Final = """
 MATCH (b:Unit)
 CALL (b) {
-  MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p:Person)-[h:HAS_SKILL]->(s:Skill)
+  MATCH (b)<-[:EMPLOYED_BY|MEMBER_OF]-(p)-[h:HAS_SKILL]->(s)
   WHERE NOT p:Retired AND h.retired_run IS NULL AND NOT s:Retired
   WITH DISTINCT s.id AS skill, coalesce(h.level, 3) AS level,
        coalesce(h.certified, false) AS certified
@@ -231,7 +240,7 @@ CALL (b, skills, levels, certified) {
 DERIVE_MEMBER_EMPLOYEES: Final = """
 MATCH (o:Organization)
 WITH o, COUNT {
-  MATCH (o)<-[:EMPLOYED_BY]-(p:Person) WHERE p.is_party_member = true AND NOT p:Retired
+  MATCH (o)<-[:EMPLOYED_BY]-(p) WHERE p.is_party_member = true AND NOT p:Retired
 } AS members
 WHERE o.member_employees IS NULL OR o.member_employees <> members
 CALL (o, members) {
@@ -247,7 +256,7 @@ CALL (o, members) {
 DERIVE_ORG_COVERAGE: Final = """
 MATCH (o:Organization)
 CALL (o) {
-  MATCH (o)<-[:SET_UP_IN|COVERS]-(po:PartyOrg)
+  MATCH (o)<-[:SET_UP_IN|COVERS]-(po)
   WHERE NOT po:Retired
   RETURN max(CASE WHEN po.type <> 'temporary' OR po.valid_to IS NULL THEN date('9999-12-31')
                   ELSE po.valid_to END) AS until
@@ -274,21 +283,20 @@ DERIVE_UNIT_TIES: Final = """
 MATCH (u:Unit)
 CALL (u) {
   CALL (u) {
-    MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p:Person)
-          -[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v:Unit)
+    MATCH (u)<-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]-(p)-[:MEMBER_OF|EMPLOYED_BY|REPORTS_TO]->(v)
     WHERE p.is_party_member = true AND NOT p:Retired
     RETURN v, null AS since, null AS until
     UNION
-    MATCH (u)-[:PARTY_TO]->(a:Agreement)<-[:PARTY_TO]-(v:Unit)
+    MATCH (u)-[:PARTY_TO]->(a)<-[:PARTY_TO]-(v)
     WHERE NOT a:Retired
     RETURN v, a.signed_on AS since, a.expires_on AS until
     UNION
-    MATCH (u)-[t1:OWNED_BY|USED]-(res:Resource)-[t2:OWNED_BY|USED]-(v:Unit)
+    MATCH (u)-[t1:OWNED_BY|USED]-(res)-[t2:OWNED_BY|USED]-(v)
     WHERE t1.retired_run IS NULL AND t2.retired_run IS NULL AND NOT res:Retired
     RETURN v, res.available_from AS since, res.available_to AS until
   }
   WITH v, since, until, CASE WHEN v:PartyOrg AND v.type = 'temporary' THEN v.valid_to END AS ends
-  WHERE v <> u AND NOT v:Retired
+  WHERE v:Unit AND v <> u AND NOT v:Retired
   WITH DISTINCT v.id AS id, coalesce(since, date('0001-01-01')) AS since,
        CASE WHEN ends IS NOT NULL AND (until IS NULL OR ends < until) THEN ends
             ELSE coalesce(until, date('9999-12-31')) END AS until
@@ -321,19 +329,19 @@ DERIVE_STREET_SKILLS: Final = """
 MATCH (street:Region {level: 'street'})
 CALL (street) {
   OPTIONAL CALL (street) {
-    MATCH (street)<-[:PART_OF]-{0,7}(:Region)<-[l:RESIDES_IN|IN_REGION]-(n)
+    MATCH (street)<-[:PART_OF]-{0,7}()<-[l:RESIDES_IN|IN_REGION]-(n)
     CALL (l, n) {
       WITH n WHERE type(l) = 'RESIDES_IN' AND NOT n:Retired
       RETURN n AS p, date('9999-12-31') AS until
       UNION
       WITH n WHERE n:PartyOrg AND NOT n:Retired
-      MATCH (n)<-[:REPORTS_TO]-(p:Person)
+      MATCH (n)<-[:REPORTS_TO]-(p)
       WHERE NOT p:Retired
       RETURN p, CASE WHEN n.type = 'temporary' AND n.valid_to IS NOT NULL THEN n.valid_to
                      ELSE date('9999-12-31') END AS until
     }
     WITH p, max(until) AS until
-    MATCH (p)-[h:HAS_SKILL]->(s:Skill)
+    MATCH (p)-[h:HAS_SKILL]->(s)
     WHERE h.retired_run IS NULL
     RETURN s.id AS skill, max(until) AS until
   }
@@ -351,7 +359,7 @@ SET street.held_skill_ids = held, street.held_dated_skill_ids = dated_ids,
 DERIVE_SKILL_HOLDERS: Final = """
 MATCH (k:Skill)
 WITH k, COUNT {
-  MATCH (p:Person)-[h:HAS_SKILL]->(:Skill)-[:SUBCATEGORY_OF]->{0,5}(k)
+  MATCH (p)-[h:HAS_SKILL]->()-[:SUBCATEGORY_OF]->{0,5}(k)
   WHERE NOT p:Retired AND h.retired_run IS NULL
 } AS holders
 WHERE k.holders IS NULL OR k.holders <> holders
@@ -371,18 +379,18 @@ AREA_REACH_LEVELS: Final = tuple(
 DERIVE_AREA_REACH: Final = """
 MATCH (a:Region {level: $level})
 CALL (a) {
-  OPTIONAL MATCH (a)<-[:RESIDES_IN]-(p:Person)
+  OPTIONAL MATCH (a)<-[:RESIDES_IN]-(p)
   WHERE p.is_party_member = true AND NOT p:Retired
   RETURN count(p) AS residing
 }
 CALL (a) {
-  MATCH (a)<-[:IN_REGION]-(po:PartyOrg)
-  WHERE NOT po:Retired
-  RETURN max(CASE WHEN po.type = 'temporary' AND po.valid_to IS NOT NULL THEN po.valid_to
+  MATCH (a)<-[:IN_REGION]-(po)
+  RETURN max(CASE WHEN NOT po:PartyOrg OR po:Retired THEN null
+                  WHEN po.type = 'temporary' AND po.valid_to IS NOT NULL THEN po.valid_to
                   ELSE date('9999-12-31') END) AS sitting
 }
 CALL (a) {
-  OPTIONAL MATCH (a)<-[:PART_OF]-(c:Region)
+  OPTIONAL MATCH (a)<-[:PART_OF]-(c)
   RETURN sum(coalesce(c.members_below, 0)) AS below, max(c.party_orgs_until) AS below_until
 }
 WITH a, residing + below AS members,

@@ -22,7 +22,7 @@ from ingest.transactions import Writes
 READ_REGIONS: Final = """
 MATCH (r:Region)
 WHERE r.level IN $levels
-RETURN r.id AS id, NOT EXISTS { (r)-[:PART_OF]->(:Region) } AS root, r.tally_digest AS digest,
+RETURN r.id AS id, NOT EXISTS { (r)-[:PART_OF]->() } AS root, r.tally_digest AS digest,
        [x IN coalesce(r.region_path, [r.id]) WHERE x <> ''] AS chain
 """
 # Organizations by place, sector and the last day they are covered (ingest.runs

@@ -1,16 +1,16 @@
 """How a run's statements reach Neo4j: all in one transaction, or batch by batch.
 
-A run of at most ``ingest_atomic_max_rows`` rows is **one transaction**: its table writes,
-what ``--sync`` retires and every derived value. Queries answering meanwhile read the graph as
-it was before the run until it commits, and as it is after it from then on — never a run half
-written (Neo4j readers take no locks, so they are not held up either). Killed or failed, it
-leaves nothing behind.
+A run is **one transaction**: its table writes, what ``--sync`` retires and every derived
+value. Queries answering meanwhile read the graph as it was before the run until it commits,
+and as it is after it from then on — never a run half written (Neo4j readers take no locks,
+so they are not held up either). Killed or failed, it leaves nothing behind. Its size is
+bounded by the memory Neo4j gives one transaction, about 10 KiB per row written
+(docs/ingest.md); a run beyond it is rolled back with ``RunTooLargeError``.
 
-A bigger run — a district's or a city's first load; one transaction of 14,000 rows took
-minutes where batches take seconds (docs/ingest.md) — writes **batch by batch** (each batch
-its own transaction, two in flight, derived values ``CALL … IN TRANSACTIONS``); queries may
-then see it part-written, and the run record says ``atomic: false``. A killed batched run is
-finished by loading again.
+Asked for (``--batched``: a city's first load, bigger than any heap holds), a run writes
+**batch by batch** instead (each batch its own transaction, two in flight, derived values
+``CALL … IN TRANSACTIONS``); queries may then see it part-written, and the run record says
+``atomic: false``. A killed batched run is finished by loading again.
 
 Both kinds offer the same three verbs, so the table writers, ``--sync`` and the derivations are
 written once: ``unit`` (one batch's unit of work), ``run`` (one statement, its rows consumed)
@@ -26,6 +26,9 @@ from contextlib import contextmanager
 from typing import Any, Final, LiteralString, Protocol, TypeVar
 
 from neo4j import Driver, ManagedTransaction, Record, Transaction
+from neo4j.exceptions import Neo4jError
+
+from ingest.errors import RunTooLargeError
 
 T = TypeVar("T")
 
@@ -34,6 +37,15 @@ T = TypeVar("T")
 _IN_TRANSACTIONS: Final = re.compile(r"\}\s*IN TRANSACTIONS(?: OF \d+ ROWS)?")
 # Reads in flight at once outside a transaction: the database runs each on one core.
 READ_THREADS: Final = 3
+# What Neo4j answers when a transaction outgrows its memory (db.memory.transaction.max) or the
+# pool all transactions share (dbms.memory.transaction.total.max, 70% of the heap by default).
+OUT_OF_MEMORY: Final = frozenset(
+    {
+        "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+        "Neo.TransientError.General.TransactionMemoryLimit",
+        "Neo.TransientError.General.TransactionOutOfMemoryError",
+    }
+)
 
 Work = Callable[[ManagedTransaction | Transaction], T]
 
@@ -116,7 +128,10 @@ class Atomic:
 def writes(
     driver: Driver, database: str, *, atomic: bool, timeout_s: float, run_id: str
 ) -> Iterator[Writes]:
-    """The run's writes: committed when the block ends, rolled back if it raises (atomic)."""
+    """The run's writes: committed when the block ends, rolled back if it raises (atomic).
+
+    Raises ``RunTooLargeError`` when the one transaction outgrows the server's memory for it.
+    """
     if not atomic:
         yield Batched(driver, database)
         return
@@ -127,5 +142,10 @@ def writes(
             timeout=timeout_s, metadata={"app": "cobuild-ingest", "run": run_id}
         )
         with tx:  # rolled back if the block raises
-            yield Atomic(tx)
-            tx.commit()
+            try:
+                yield Atomic(tx)
+                tx.commit()
+            except Neo4jError as exc:
+                if exc.code in OUT_OF_MEMORY:
+                    raise RunTooLargeError(exc.message or str(exc)) from exc
+                raise

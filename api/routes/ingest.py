@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.security import Principal, require_roles
 from graph.model import Role
+from ingest.errors import RunTooLargeError
 from ingest.known import Neo4jKnownGraph
 from ingest.pipeline import run_ingest
 from ingest.read import open_dataset
@@ -85,19 +86,27 @@ async def upload_dataset(
     sync: bool = False,
     keep_extra: bool = False,
     recheck: bool = False,
+    batched: bool = False,
 ) -> dict[str, Any]:
     """Validate and load the uploaded dataset; return the report and what was written.
 
     ``valid`` false means rows were rejected (listed in ``report.issues``); with ``strict``
     or ``dry_run`` nothing was written. ``unchanged_since`` names the run whose dataset this
     one repeats exactly (every row skipped without validating again; ``recheck`` forces it).
-    ``atomic`` says the run was one transaction (queries never saw it part-written); false for
-    a run of more than ``COBUILD_INGEST_ATOMIC_MAX_ROWS`` rows, written batch by batch.
+    A run is one transaction (``atomic``: queries never see it part-written); one that
+    outgrows the memory Neo4j allows a transaction is rolled back and answered 413.
+    ``batched`` (admins only) writes batch by batch instead: a first load too big for the heap,
+    which queries may see part-written until it finishes.
     """
     settings = request.app.state.settings
     if principal.role is Role.COORDINATOR and sync:
         raise _bad(
             "sync retires what an upload lacks in the whole city: admins only",
+            status.HTTP_403_FORBIDDEN,
+        )
+    if principal.role is Role.COORDINATOR and batched:
+        raise _bad(
+            "a batched load may be seen part-written by everyone querying: admins only",
             status.HTTP_403_FORBIDDEN,
         )
     limit = settings.max_upload_mb * CHUNK
@@ -121,18 +130,22 @@ async def upload_dataset(
             source = folder
         if principal.role is Role.COORDINATOR:
             await _stays_in_region(request, source, principal, keep_extra=keep_extra)
-        result = await run_in_threadpool(
-            run_ingest,
-            settings,
-            source,
-            strict=strict,
-            dry_run=dry_run,
-            sync=sync,
-            keep_extra=keep_extra,
-            recheck=recheck,
-            driver=request.app.state.sync_driver,
-            user=principal.subject,
-        )
+        try:
+            result = await run_in_threadpool(
+                run_ingest,
+                settings,
+                source,
+                strict=strict,
+                dry_run=dry_run,
+                sync=sync,
+                keep_extra=keep_extra,
+                recheck=recheck,
+                batched=batched,
+                driver=request.app.state.sync_driver,
+                user=principal.subject,
+            )
+        except RunTooLargeError as exc:
+            raise _bad(str(exc), status.HTTP_413_CONTENT_TOO_LARGE) from exc
     return {**result.summary(), "report": result.report.to_dict()}
 
 

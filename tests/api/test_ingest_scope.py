@@ -104,6 +104,15 @@ def test_regions_elsewhere_skills_and_sync_are_not_a_coordinator_s(client: TestC
     synced = _upload(client, "organizations.csv", ORG_HEADER + ORG_A, COORDINATOR, sync="true")
     assert synced.status_code == 403
     assert "admins only" in synced.json()["detail"]
+    batched = _upload(client, "organizations.csv", ORG_HEADER + ORG_A, COORDINATOR, batched="true")
+    assert batched.status_code == 403
+    assert "admins only" in batched.json()["detail"]
+    assert (
+        _upload(client, "organizations.csv", ORG_HEADER + ORG_A, ADMIN, batched="true").json()[
+            "atomic"
+        ]
+        is False
+    )
     for role, region in ((Role.ANALYST, None), (Role.SYSTEM, "A")):
         headers = bearer(token(role, region))
         assert _upload(client, "organizations.csv", ORG_HEADER + ORG_A, headers).status_code == 403

@@ -1,11 +1,11 @@
 """Ingest while users query: queries keep answering, and never see a run half-written.
 
-What a query may observe during a load (docs/security.md, "Bad days"): a run within
-``ingest_atomic_max_rows`` is one transaction, so every answer shows the graph wholly before
-the run or wholly after it, and once after, never before again. A bigger run writes batch by
-batch: each batch is one transaction, so a row (its node, properties and declared ties) is
-either as before or as after, never half-written; nothing is deleted, so counts never dip; the
-run's record says ``running`` until every batch is in.
+What a query may observe during a load (docs/security.md, "Bad days"): a run is one
+transaction, so every answer shows the graph wholly before the run or wholly after it, and once
+after, never before again. A run asked to write batch by batch (``batched``, for a first load
+bigger than the heap): each batch is one transaction, so a row (its node, properties and
+declared ties) is either as before or as after, never half-written; nothing is deleted, so
+counts never dip; the run's record says ``running`` until every batch is in.
 """
 
 from __future__ import annotations
@@ -82,14 +82,13 @@ def test_queries_answer_during_a_load_and_see_whole_rows(
         update={
             "ingest_batch_size": 10,
             "ingest_writers": 1,
-            "ingest_atomic_max_rows": 1_000_000 if atomic else 0,
         }
     )
     outcome: list[IngestResult] = []
     api = neo4j_settings.model_copy(update={"allow_anonymous": True, "rate_limit_per_minute": 0})
 
     def load() -> None:
-        outcome.append(run_ingest(slow, tmp_path / "renamed", driver=loaded))
+        outcome.append(run_ingest(slow, tmp_path / "renamed", batched=not atomic, driver=loaded))
 
     with TestClient(create_app(api)) as client:
         before = client.post("/graphql", json={"query": ORGS}).json()["data"]

@@ -425,11 +425,10 @@ def test_partial_dataset_resolves_references_in_the_graph(
     )
 
 
-def _cli_env(settings: Settings, batch_size: int, *, atomic_max_rows: int) -> dict[str, str]:
+def _cli_env(settings: Settings, batch_size: int) -> dict[str, str]:
     env = dict(
         os.environ,
         COBUILD_INGEST_BATCH_SIZE=str(batch_size),
-        COBUILD_INGEST_ATOMIC_MAX_ROWS=str(atomic_max_rows),
         COBUILD_LOG_FORMAT="json",
     )
     if settings.uses_local_neo4j:
@@ -498,8 +497,8 @@ def test_killed_batched_load_then_rerun_equals_an_uninterrupted_load(
     records, _, _ = empty_graph.execute_query(ELEMENTS, database_=db)
     total = records[0]["n"]
 
-    env = _cli_env(neo4j_settings, batch_size=25, atomic_max_rows=0)
-    command = [sys.executable, "-m", "cobuild", "ingest", str(data)]
+    env = _cli_env(neo4j_settings, batch_size=25)
+    command = [sys.executable, "-m", "cobuild", "ingest", "--batched", str(data)]
     # Killed as soon as it writes, about half-way, and near the end.
     for fraction in (0.0, 0.5, 0.9):
         empty_graph.execute_query(
@@ -582,7 +581,7 @@ def _changed_person(first: Path, second: Path) -> str:
 def test_a_killed_one_transaction_load_leaves_the_graph_as_it_was(
     empty_graph: Driver, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    """A run within ``ingest_atomic_max_rows`` is one transaction: killed while writing its
+    """A run is one transaction: killed while writing its
     tables, or with every table written and its derived values under way, the graph is exactly
     the one before it; loading again gives what an uninterrupted run gives."""
     from ingest.generate import generate
@@ -597,7 +596,7 @@ def test_a_killed_one_transaction_load_leaves_the_graph_as_it_was(
     uninterrupted, _ = graph_lines(empty_graph, db)
     assert uninterrupted != before
 
-    env = _cli_env(neo4j_settings, batch_size=25, atomic_max_rows=1_000_000)
+    env = _cli_env(neo4j_settings, batch_size=25)
     command = [sys.executable, "-m", "cobuild", "ingest", str(second)]
     points: list[tuple[tuple[LiteralString, dict[str, Any]], str]] = [
         # A person's row, written after regions, skills, organizations and party orgs.
