@@ -318,7 +318,9 @@ def _load_demo(settings: Settings, out: Path, scale: float, seed: int) -> None:
     if not (out / "regions.csv").exists():
         stats = generate(scale, seed, out)
         log.info("demo.generated", out=str(out), nodes=stats.total_nodes)
-    result = run_ingest(settings, out)
+    # Batch by batch: it loads before the API serves, so no one sees it part-written, and a
+    # larger --scale outgrows the heap as one transaction (docs/ingest.md).
+    result = run_ingest(settings, out, batched=True)
     if not result.valid:
         # The generator's own tests keep this from happening; say so loudly if it does.
         typer.echo(f"demo data had {result.report.error_count} errors", err=True)

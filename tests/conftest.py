@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neo4j import Driver
@@ -52,6 +54,28 @@ def neo4j_settings(
     try:
         yield settings
     finally:
+        runtime.stop(settings)
+
+
+@contextmanager
+def own_local_neo4j(data_dir: Path, **overrides: Any) -> Iterator[tuple[Settings, Driver]]:
+    """A small local Neo4j of a test's own (settings the shared server must not take), migrated;
+    stopped when the block ends."""
+    settings = Settings(
+        data_dir=data_dir,
+        local_bolt_port=runtime.free_port(),
+        local_heap="512m",
+        local_pagecache="64m",
+        **overrides,
+    )
+    runtime.start(settings)
+    driver = create_driver(settings)
+    try:
+        wait_until_ready(driver)
+        migrate(driver, settings.neo4j_database)
+        yield settings, driver
+    finally:
+        driver.close()
         runtime.stop(settings)
 
 

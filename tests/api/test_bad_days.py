@@ -22,10 +22,10 @@ from api.errors import QUERY_TIMEOUT, UNAVAILABLE, CodedErrors, masking
 from api.security import clear_cache
 from cobuild.settings import Settings
 from graph import runtime
-from graph.connection import create_async_driver, create_driver, wait_until_ready
+from graph.connection import create_async_driver
 from graph.keys import create_key
-from graph.migrations import migrate
 from graph.model import Role
+from tests.conftest import own_local_neo4j
 
 # A read that would run for minutes: it must be stopped by the database's transaction timeout.
 SPIN: Final = "UNWIND range(1, 4000000000) AS x WITH x WHERE x = -1 RETURN count(x) AS n"
@@ -40,26 +40,15 @@ TIMEOUT_S: Final = 8.0
 
 @pytest.fixture(scope="module")
 def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Driver]]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("bad-days"),
-        local_bolt_port=runtime.free_port(),
-        local_heap="512m",
-        local_pagecache="64m",
+    with own_local_neo4j(
+        tmp_path_factory.mktemp("bad-days"),
         neo4j_transaction_timeout_s=TIMEOUT_S,
         neo4j_retry_s=1.0,
         allow_anonymous=True,
         rate_limit_per_minute=0,
-    )
-    runtime.start(settings)
-    driver = create_driver(settings)
-    try:
-        wait_until_ready(driver)
-        migrate(driver, settings.neo4j_database)
+    ) as (settings, driver):
         driver.execute_query(TWO_REGIONS, database_=settings.neo4j_database)
         yield settings, driver
-    finally:
-        driver.close()
-        runtime.stop(settings)
 
 
 def _region_count(client: TestClient) -> Any:

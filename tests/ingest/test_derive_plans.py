@@ -10,7 +10,8 @@ as a first load does, and require each per-node subquery to start from its node.
 
 from __future__ import annotations
 
-from typing import Any, LiteralString
+from collections.abc import Callable
+from typing import Any, Final, LiteralString
 
 from neo4j import Driver, Record, Transaction
 
@@ -63,16 +64,22 @@ class _Planned(Atomic):
         return super().run(statement, **params)
 
 
-def test_first_load_derivations_start_from_the_node_they_derive_for(
-    empty_graph: Driver, neo4j_settings: Settings
-) -> None:
-    with empty_graph.session(database=neo4j_settings.neo4j_database) as session:
+def _planned(driver: Driver, settings: Settings, work: Callable[[_Planned], object]) -> _Planned:
+    """``work`` done in a transaction that plans each statement; rolled back after."""
+    with driver.session(database=settings.neo4j_database) as session:
         tx = session.begin_transaction()
         try:
             planned = _Planned(tx)
-            runs.derive(planned)
+            work(planned)
         finally:
             tx.rollback()
+    return planned
+
+
+def test_first_load_derivations_start_from_the_node_they_derive_for(
+    empty_graph: Driver, neo4j_settings: Settings
+) -> None:
+    planned = _planned(empty_graph, neo4j_settings, runs.derive)
     assert len(planned.plans) >= 20  # every derivation went through the transaction
     offending = {
         first_line: scans for first_line, plan in planned.plans if (scans := _scans_per_row(plan))
@@ -80,27 +87,22 @@ def test_first_load_derivations_start_from_the_node_they_derive_for(
     assert offending == {}, "\n".join(f"{k}: {v}" for k, v in offending.items())
 
 
+# A subquery made to start from a scan of its far node (the hint forces what the planner chose
+# for the derivations when it estimated every label at zero).
+FROM_A_SCAN: Final = """
+MATCH (u:Unit)
+CALL (u) {
+  MATCH (u)<-[:MEMBER_OF]-(p:Person)
+  USING SCAN p:Person
+  RETURN count(p) AS n
+}
+RETURN u.id, n
+"""
+
+
 def test_the_check_catches_a_subquery_that_starts_from_a_scan(
     empty_graph: Driver, neo4j_settings: Settings
 ) -> None:
-    # A subquery made to start from a scan of its far node (the hint forces what the planner
-    # chose for the derivations when it estimated every label at zero).
-    with empty_graph.session(database=neo4j_settings.neo4j_database) as session:
-        tx = session.begin_transaction()
-        try:
-            planned = _Planned(tx)
-            planned.run(
-                """
-                MATCH (u:Unit)
-                CALL (u) {
-                  MATCH (u)<-[:MEMBER_OF]-(p:Person)
-                  USING SCAN p:Person
-                  RETURN count(p) AS n
-                }
-                RETURN u.id, n
-                """
-            )
-        finally:
-            tx.rollback()
+    planned = _planned(empty_graph, neo4j_settings, lambda writes: writes.run(FROM_A_SCAN))
     ((_, plan),) = planned.plans
     assert _scans_per_row(plan) != []

@@ -17,14 +17,11 @@ from neo4j import Driver
 from api.app import create_app
 from api.security import clear_cache
 from cobuild.settings import Settings
-from graph import runtime
-from graph.connection import create_driver, wait_until_ready
 from graph.keys import create_key
-from graph.migrations import migrate
 from graph.model import Role
 from ingest.errors import RunTooLargeError
 from ingest.pipeline import run_ingest
-from tests.conftest import SAMPLE, SAMPLE_NODES
+from tests.conftest import SAMPLE, SAMPLE_NODES, own_local_neo4j
 
 # What ingest writes (not its run records, the schema's, nor API keys).
 DATA_NODES = """
@@ -47,21 +44,11 @@ ORDER BY r.started_at
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Driver]]:
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("cobuild-small-tx"),
-        local_bolt_port=runtime.free_port(),
-        local_heap="512m",
-        local_pagecache="64m",
+    with own_local_neo4j(
+        tmp_path_factory.mktemp("cobuild-small-tx"),
         local_neo4j_conf={"db.memory.transaction.max": "6m"},
-    )
-    runtime.start(settings)
-    try:
-        with create_driver(settings) as driver:
-            wait_until_ready(driver)
-            migrate(driver, settings.neo4j_database)
-            yield settings, driver
-    finally:
-        runtime.stop(settings)
+    ) as server:
+        yield server
 
 
 @pytest.fixture
