@@ -28,6 +28,7 @@ from api.descriptions import describe
 from api.errors import CodedErrors, masking, not_found
 from api.explore import ExploreQuery
 from api.limits import QueryCostLimiter
+from api.notices import IngestNotice, LoadWatch
 from api.questions import QuestionQuery
 from api.types import (
     AgreementType,
@@ -371,8 +372,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
+    watch = LoadWatch()
     built = strawberry.Schema(
-        query=RootQuery, extensions=[*limits(settings), *caches, masking, CodedErrors]
+        query=RootQuery,
+        extensions=[
+            *limits(settings),
+            *caches,
+            masking,
+            CodedErrors,
+            lambda: IngestNotice(watch),
+        ],
     )
     describe(built._schema)
     return built

@@ -13,6 +13,12 @@ found absent.
 from __future__ import annotations
 
 import enum
+from typing import Final
+
+# How stale an API process's knowledge of running batched loads may be (it looks at the run
+# records at most this often, api.notices); a batched run waits this long after announcing
+# itself before its first write, so that every answer that may show it part-written says so.
+BATCHED_NOTICE_S: Final = 1.0
 
 
 class Label(enum.StrEnum):

@@ -36,6 +36,7 @@ from rich.text import Text
 from cobuild.logs import get_logger
 from cobuild.settings import Settings
 from graph.connection import create_driver
+from graph.model import BATCHED_NOTICE_S
 from ingest import runs, transactions
 from ingest.known import Neo4jKnownGraph
 from ingest.phones import PhoneVault
@@ -206,6 +207,10 @@ def _run(
         unchanged_since=None,
         database_=database,
     )
+    if batched:
+        # Every API process looks for running batched loads this often: once it has, its
+        # answers say they may show this run part-written (api.notices).
+        time.sleep(BATCHED_NOTICE_S)
     abandoned, _, _ = driver.execute_query(runs.ABANDON_RUNS, id=run_id, database_=database)
     # A killed run may have written everything but the derived values: derive again then.
     resuming = bool(abandoned[0]["abandoned"])

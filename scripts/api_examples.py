@@ -65,6 +65,12 @@ marginal units) come a page at a time too: `page { total offset hasNextPage endC
 `coverage(…, first)` each list holds its first page (default 50); `uncoveredOrganizations`,
 `blankAreas`, `unclearAffiliations` and `marginalUnits` take `first`/`after` to page on.
 
+Ingest runs are one transaction each, so an answer shows the graph wholly before or wholly
+after a run. The exception is a load an admin asked to write batch by batch (`--batched`, a
+first load bigger than the heap): while one runs, answers carry
+`extensions.ingest.batchedRunning { runId startedAt }` and a message, as they may show some of
+its rows and not yet others.
+
 Other endpoints: `POST /ingest` (dataset upload: admins, or coordinators for their region;
 see [ingest](ingest.md)), `/healthz`, `/readyz` (503 when Neo4j does not answer), `/metrics`
 (Prometheus).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -95,12 +96,20 @@ def test_queries_answer_during_a_load_and_see_whole_rows(
         writer = threading.Thread(target=load)
         writer.start()
         seen: list[dict[str, Any]] = []
+        notices: list[dict[str, Any] | None] = []
         while writer.is_alive() or not seen:
             body = client.post("/graphql", json={"query": ORGS}).json()
             assert "errors" not in body, body["errors"]
             seen.append(body["data"])
+            notices.append(body.get("extensions", {}).get("ingest"))
         writer.join()
         after = client.post("/graphql", json={"query": ORGS}).json()["data"]
+        # The notice of a batched load goes once its run is recorded complete (within the
+        # watch's look, a second).
+        deadline = time.monotonic() + 5
+        while client.post("/graphql", json={"query": ORGS}).json().get("extensions"):
+            assert time.monotonic() < deadline, "the batched-load notice outlived the load"
+            time.sleep(0.1)
 
     (result,) = outcome
     assert result.valid
@@ -117,6 +126,18 @@ def test_queries_answer_during_a_load_and_see_whole_rows(
     assert all(org["name"].endswith(RENAMED) for org in after["organizations"]["nodes"])
     assert not any(org["name"].endswith(RENAMED) for org in before["organizations"]["nodes"])
     assert result.atomic is atomic
+    announced = [notice for notice in notices if notice is not None]
+    if not atomic:
+        # Answers that may mix old and new rows say so: the run waits, announced, until every
+        # API process has looked.
+        assert announced, "no answer during the batched load carried its notice"
+        assert {n["batchedRunning"]["runId"] for n in announced} == {result.run_id}
+        unannounced = [
+            _side(data) for data, notice in zip(seen, notices, strict=True) if notice is None
+        ]
+        assert "mixed" not in unannounced, list(zip(map(_side, seen), notices, strict=True))
+    else:
+        assert announced == []  # a one-transaction run is never announced: never half-seen
     if atomic:
         # Each answer wholly before the run or wholly after it, in that order. One answer may
         # straddle the commit itself: Neo4j applies a commit's changes while a query already
