@@ -42,8 +42,9 @@ class LoadWatch:
         try:
             self._seen = await running_batched(driver, database)
         except Exception:
+            # Kept as last seen for a look's while: during an outage a request waits on its
+            # own query, not on this look too.
             log.warning("notices.unavailable", exc_info=True)
-            return self._seen
         self._until = time.monotonic() + self._ttl_s
         return self._seen
 
